@@ -1,0 +1,28 @@
+/* cfutures/common.h: what every public header needs: export macro, timeouts, C++ guards.
+ * Conventions for the whole API:
+ *  - errors are returned as 0 or a positive errno value (pthreads style); constructors return
+ *    NULL and set errno;
+ *  - every blocking call takes a timeout in seconds: negative (CF_FOREVER) waits forever, 0 polls,
+ *    NaN is EINVAL;
+ *  - output pointers may be NULL when the caller does not want the output. */
+#ifndef CFUTURES_COMMON_H
+#define CFUTURES_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#if defined(__GNUC__)
+#define CF_EXTERN __attribute__((visibility("default")))
+#else
+#define CF_EXTERN
+#endif
+
+#if defined(__GNUC__)
+#define CF_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CF_PRINTF(f, a)
+#endif
+
+#define CF_FOREVER (-1.0)          /* timeouts are seconds; negative = forever, 0 = poll */
+
+#endif

@@ -1,0 +1,22 @@
+/* deadline.h: turns the API's "timeout in seconds" into an absolute CLOCK_MONOTONIC deadline, so
+ * that a wait interrupted and restarted (spurious wake-up, EINTR) never extends the timeout. */
+#ifndef CF__DEADLINE_H
+#define CF__DEADLINE_H
+
+#include <stdbool.h>
+#include <time.h>
+
+typedef struct cf__deadline {
+    bool            forever;  /* negative timeout */
+    bool            poll;     /* timeout 0: never sleep */
+    struct timespec at;       /* CLOCK_MONOTONIC, valid unless forever or poll */
+} cf__deadline;
+
+/* 0 | EINVAL (NaN). Timeouts beyond ~30 years are taken as forever. */
+int  cf__deadline_init(cf__deadline *d, double timeout);
+bool cf__deadline_passed(const cf__deadline *d);
+/* Seconds from now to the deadline, >= 0; meaningless when forever. */
+double cf__deadline_left(const cf__deadline *d);
+double cf__now(void);
+
+#endif

@@ -1,0 +1,18 @@
+/* errors.c: cf_strerror, thread-safe texts for our codes and for errno values. */
+#include <string.h>
+
+#include "cfutures/errors.h"
+
+CF_EXTERN const char *cf_strerror(int err)
+{
+    switch (err) {
+    case 0:          return "Success";
+    case CF_EBROKEN: return "Executor is broken (a worker initializer failed)";
+    case CF_EWORKER: return "The worker process running the task died";
+    default:         break;
+    }
+    /* strerrordesc_np (glibc >= 2.32) returns static text, unlike strerror, which may format into
+     * a shared buffer for unknown values. */
+    const char *s = strerrordesc_np(err);
+    return s ? s : "Unknown error";
+}

@@ -1,0 +1,267 @@
+/* future.c: the future state machine, done-callbacks, and waiting on one future.
+ *
+ * Design notes.
+ * - Every state change happens under f->mu, so the owner hook, the listeners and the callback
+ *   list see one order of events. Readers of the state do not lock: they load `word` (acquire).
+ * - Completion publishes value/err/msg, then the done state with an exchange (release) that also
+ *   reads and clears CF__WAITERS: if a sleeper announced itself, it is woken. The sleeper sets
+ *   CF__WAITERS with a CAS on the not-done word it saw and passes that exact value to futex_wait,
+ *   so a completion between its check and its sleep makes futex_wait return at once.
+ * - Callbacks are detached under the lock and run after it is released, so a callback may add
+ *   callbacks (they run at once: the future is done), drop references or submit work.
+ * - The completer holds a temporary reference while it wakes and calls back: a callback or a woken
+ *   waiter may drop what was the last other reference.
+ * Lock order: f->mu -> a listener's own lock. Nothing takes f->mu while holding another future's. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/futex.h"
+#include "future.h"
+
+CF_EXTERN cf_future *cf_future_new(void)
+{
+    return cf__future_alloc();   /* sets errno */
+}
+
+CF_EXTERN cf_future *cf_future_ref(cf_future *f)
+{
+    if (f)
+        atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+    return f;
+}
+
+static void future_destroy(cf_future *f)
+{
+    cf__callback *cb = f->cbs;
+    while (cb) {                  /* a future freed before it was done: its callbacks never ran */
+        cf__callback *next = cb->next;
+        if (cb != &f->cb0)
+            free(cb);
+        cb = next;
+    }
+    free(f->msg);
+    cf__future_release(f);
+}
+
+CF_EXTERN void cf_future_unref(cf_future *f)
+{
+    if (!f)
+        return;
+    /* release: our writes happen-before the destruction; acquire fence: we see everyone's. */
+    if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_release) == 1) {
+        atomic_thread_fence(memory_order_acquire);
+        future_destroy(f);
+    }
+}
+
+CF_EXTERN cf_state cf_future_state(const cf_future *f)
+{
+    if (!f)
+        return CF_PENDING;
+    return cf__state_of(atomic_load_explicit(&((cf_future *)f)->word, memory_order_acquire));
+}
+
+CF_EXTERN bool cf_future_done(const cf_future *f)
+{
+    return cf__is_done(cf_future_state(f));
+}
+
+static void run_callbacks(cf_future *f, cf__callback *cb)
+{
+    while (cb) {
+        cf__callback *next = cb->next;
+        cb->fn(f, cb->arg);
+        if (cb != &f->cb0)
+            free(cb);
+        cb = next;
+    }
+}
+
+int cf__future_complete(cf_future *f, cf_state to, int err, void *value, char *msg)
+{
+    pthread_mutex_lock(&f->mu);
+    cf_state s = cf__state_of(atomic_load_explicit(&f->word, memory_order_relaxed));
+    if (cf__is_done(s)) {
+        pthread_mutex_unlock(&f->mu);
+        free(msg);
+        return EINVAL;
+    }
+    cf_future_ref(f);
+    f->value = value;
+    f->err = err;
+    f->msg = msg;
+    if (s == CF_PENDING && f->left_pending)
+        f->left_pending(f, to, err);
+    uint32_t old = atomic_exchange_explicit(&f->word, (uint32_t)to, memory_order_acq_rel);
+    cf__callback *cbs = f->cbs;
+    f->cbs = NULL;
+    f->cbs_tail = &f->cbs;
+    for (cf__listener *l = f->listeners; l;) {
+        cf__listener *next = l->next;
+        l->linked = false;
+        l->notify(l, f);
+        l = next;
+    }
+    f->listeners = NULL;
+    pthread_mutex_unlock(&f->mu);
+
+    if (old & CF__WAITERS)
+        cf__futex_wake(&f->word, CF__WAKE_ALL);
+    run_callbacks(f, cbs);
+    cf_future_unref(f);
+    return 0;
+}
+
+CF_EXTERN bool cf_future_set_running(cf_future *f)
+{
+    if (!f)
+        return false;
+    pthread_mutex_lock(&f->mu);
+    uint32_t w = atomic_load_explicit(&f->word, memory_order_acquire);
+    bool ok = cf__state_of(w) == CF_PENDING;
+    if (ok)   /* PENDING (0) -> RUNNING (1), keeping CF__WAITERS: an RMW, not a store */
+        atomic_fetch_xor_explicit(&f->word, CF_PENDING ^ CF_RUNNING, memory_order_relaxed);
+    pthread_mutex_unlock(&f->mu);
+    return ok;
+}
+
+CF_EXTERN bool cf_future_cancel(cf_future *f)
+{
+    if (!f)
+        return false;
+    atomic_store_explicit(&f->cancel_requested, true, memory_order_relaxed);
+    cf_state s = cf_future_state(f);
+    if (s == CF_PENDING)
+        /* EINVAL here means somebody else completed it first: report what it became. */
+        if (cf__future_complete(f, CF_CANCELLED, ECANCELED, NULL, NULL) == 0)
+            return true;
+    return cf_future_state(f) == CF_CANCELLED;
+}
+
+CF_EXTERN int cf_future_set_result(cf_future *f, void *value)
+{
+    if (!f)
+        return EINVAL;
+    return cf__future_complete(f, CF_FINISHED, 0, value, NULL);
+}
+
+CF_EXTERN int cf_future_set_error(cf_future *f, int err, const char *msg)
+{
+    if (!f || err == 0)
+        return EINVAL;
+    if (cf_future_done(f))
+        return EINVAL;
+    char *copy = msg ? strdup(msg) : NULL;   /* NULL on ENOMEM: the future still fails */
+    return cf__future_complete(f, CF_FINISHED, err, NULL, copy);
+}
+
+int cf__future_wait(cf_future *f, const cf__deadline *d)
+{
+    for (;;) {
+        uint32_t w = atomic_load_explicit(&f->word, memory_order_acquire);
+        if (cf__is_done(cf__state_of(w)))
+            return 0;
+        if (d->poll || cf__deadline_passed(d))
+            return ETIMEDOUT;
+        if (!(w & CF__WAITERS)) {
+            if (!atomic_compare_exchange_weak_explicit(&f->word, &w, w | CF__WAITERS,
+                                                       memory_order_acquire, memory_order_acquire))
+                continue;
+            w |= CF__WAITERS;
+        }
+        cf__futex_wait(&f->word, w, d);   /* re-checked at the top either way */
+    }
+}
+
+CF_EXTERN int cf_future_result(cf_future *f, double timeout, void **value)
+{
+    cf__deadline d;
+    if (!f || cf__deadline_init(&d, timeout))
+        return EINVAL;
+    int r = cf__future_wait(f, &d);
+    if (r)
+        return r;
+    if (cf_future_state(f) == CF_CANCELLED)
+        return ECANCELED;
+    if (f->err)
+        return f->err;
+    if (value)
+        *value = f->value;
+    return 0;
+}
+
+CF_EXTERN int cf_future_error(cf_future *f, double timeout, const char **msg)
+{
+    cf__deadline d;
+    if (!f || cf__deadline_init(&d, timeout))
+        return EINVAL;
+    int r = cf__future_wait(f, &d);
+    if (r)
+        return r;
+    if (cf_future_state(f) == CF_CANCELLED)
+        return ECANCELED;
+    if (msg)
+        *msg = f->err ? (f->msg ? f->msg : cf_strerror(f->err)) : NULL;
+    return f->err;
+}
+
+CF_EXTERN int cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg)
+{
+    if (!f || !fn)
+        return EINVAL;
+    pthread_mutex_lock(&f->mu);
+    if (cf__is_done(cf__state_of(atomic_load_explicit(&f->word, memory_order_relaxed)))) {
+        pthread_mutex_unlock(&f->mu);
+        fn(f, arg);
+        return 0;
+    }
+    cf__callback *cb = &f->cb0;
+    if (f->cb0_used) {
+        cb = malloc(sizeof *cb);
+        if (!cb) {
+            pthread_mutex_unlock(&f->mu);
+            return ENOMEM;
+        }
+    }
+    f->cb0_used = true;
+    cb->fn = fn;
+    cb->arg = arg;
+    cb->next = NULL;
+    *f->cbs_tail = cb;
+    f->cbs_tail = &cb->next;
+    pthread_mutex_unlock(&f->mu);
+    return 0;
+}
+
+bool cf__future_listen(cf_future *f, cf__listener *l)
+{
+    pthread_mutex_lock(&f->mu);
+    bool pending = !cf__is_done(cf__state_of(atomic_load_explicit(&f->word, memory_order_relaxed)));
+    if (pending) {
+        l->prev = NULL;
+        l->next = f->listeners;
+        if (f->listeners)
+            f->listeners->prev = l;
+        f->listeners = l;
+        l->linked = true;
+    }
+    pthread_mutex_unlock(&f->mu);
+    return pending;
+}
+
+void cf__future_unlisten(cf_future *f, cf__listener *l)
+{
+    /* Taking mu also waits out a notify in progress: after this, l is not touched. */
+    pthread_mutex_lock(&f->mu);
+    if (l->linked) {
+        if (l->prev)
+            l->prev->next = l->next;
+        else
+            f->listeners = l->next;
+        if (l->next)
+            l->next->prev = l->prev;
+        l->linked = false;
+    }
+    pthread_mutex_unlock(&f->mu);
+}

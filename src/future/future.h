@@ -1,0 +1,77 @@
+/* future.h (internal): the layout of cf_future and the hooks executors and waiters use.
+ *
+ * One allocation per task: the future also carries the executor's queue node and the function to
+ * run, so a submit allocates exactly one object (from a per-thread cache, see future_alloc.c). */
+#ifndef CF__FUTURE_H
+#define CF__FUTURE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <urcu/wfcqueue.h>
+
+#include "cfutures.h"
+#include "../common/deadline.h"
+
+#define CF__STATE_MASK 0xffu
+#define CF__WAITERS    0x100u   /* in `word`: a thread sleeps (or is about to) in futex_wait on it */
+
+/* A waiter on several futures (cf_wait, as_completed) hangs one of these on each future.
+ * notify runs in the completing thread with f->mu held: it must be short and may take only locks
+ * that are never held while taking a future's mu (lock order: future mu -> waiter's lock). */
+typedef struct cf__listener cf__listener;
+struct cf__listener {
+    cf__listener *next, *prev;
+    void        (*notify)(cf__listener *l, cf_future *f);
+    bool          linked;     /* under f->mu; the completer unlinks before notify */
+};
+
+typedef struct cf__callback {
+    struct cf__callback *next;
+    cf_done_fn           fn;
+    void                *arg;
+} cf__callback;
+
+struct cf_future {
+    /* state | CF__WAITERS. Changed only under mu, except that sleepers set CF__WAITERS with a CAS;
+     * state changes are RMWs so that bit is never lost. Completion is an exchange with release
+     * order: a waiter that reads a done state with acquire sees value, err and msg. */
+    _Atomic uint32_t word;
+    _Atomic uint32_t refs;
+    atomic_bool      cancel_requested;
+    int              err;        /* written once, before the done state is published */
+    void            *value;
+    char            *msg;
+    pthread_mutex_t  mu;         /* guards callbacks and listeners, and serializes state changes */
+    cf__callback    *cbs, **cbs_tail;
+    cf__callback     cb0;        /* the first callback needs no allocation */
+    bool             cb0_used;
+    cf__listener    *listeners;
+
+    /* The executor's part, unused by plain futures. */
+    struct cds_wfcq_node qnode;
+    cf_fn            fn;
+    void            *arg;
+    void            *owner;
+    /* Called with mu held when the future leaves PENDING by cancel or set_result/set_error,
+     * i.e. not by cf__future_start: lets the owner count it and forget it. */
+    void           (*left_pending)(cf_future *f, cf_state to, int err);
+};
+
+/* Allocation (future_alloc.c): a zeroed-enough object with mu initialized, refs = 1, PENDING. */
+cf_future *cf__future_alloc(void);
+void       cf__future_release(cf_future *f);   /* back to the cache; refs already 0 */
+
+/* Completes f from PENDING or RUNNING, taking ownership of msg (freed on failure).
+ * 0 | EINVAL when already done. */
+int  cf__future_complete(cf_future *f, cf_state to, int err, void *value, char *msg);
+/* Sleeps until f is done or the deadline passes: 0 | ETIMEDOUT. */
+int  cf__future_wait(cf_future *f, const cf__deadline *d);
+/* Attach/detach a listener; attach returns false (and does nothing) when f is already done. */
+bool cf__future_listen(cf_future *f, cf__listener *l);
+void cf__future_unlisten(cf_future *f, cf__listener *l);
+
+static inline cf_state cf__state_of(uint32_t word) { return (cf_state)(word & CF__STATE_MASK); }
+static inline bool cf__is_done(cf_state s) { return s == CF_FINISHED || s == CF_CANCELLED; }
+
+#endif

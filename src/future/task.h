@@ -1,0 +1,23 @@
+/* task.h (internal): the per-thread context of the task running now, read by cf_task_fail and
+ * cf_task_cancelled. Executors set it around each task and around the initializer. */
+#ifndef CF__TASK_H
+#define CF__TASK_H
+
+#include <stdatomic.h>
+
+#include "future.h"
+
+typedef struct cf__task_ctx {
+    cf_future         *future;        /* NULL while an initializer runs */
+    const atomic_bool *also_cancel;   /* the executor's "cancel running tasks" flag, or NULL */
+    int                err;           /* set by cf_task_fail */
+    char              *msg;           /* malloc'd, owned by the context */
+} cf__task_ctx;
+
+/* Enters ctx (zeroing err/msg) and returns the context it replaces, to restore with leave. */
+cf__task_ctx *cf__task_enter(cf__task_ctx *ctx, cf_future *f, const atomic_bool *also_cancel);
+void          cf__task_leave(cf__task_ctx *prev);
+/* The error cf_task_fail recorded so far in the running task, 0 if none (or no task). */
+int           cf__task_failed(void);
+
+#endif

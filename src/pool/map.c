@@ -1,0 +1,144 @@
+/* map.c: cf_map for every executor, in chunks of `chunksize` items per task.
+ *
+ * Ownership: the map job (a copy of args, a private results array, the chunk descriptors) is
+ * reference-counted: one reference for the caller, one per submitted chunk, dropped by a
+ * done-callback on the chunk's future. A done-callback runs exactly once however the future ends
+ * (ran, cancelled, failed by a broken pool), so the job is freed by whoever finishes last, and a
+ * chunk still running after cf_map returned (timeout, error) touches only the job, never the
+ * caller's args or results. */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "../future/future.h"
+#include "../future/task.h"
+#include "executor.h"
+
+typedef struct map_job map_job;
+
+typedef struct chunk {
+    map_job *job;
+    size_t   start, count;
+    size_t   done;          /* items computed; written by the task before its future completes */
+} chunk;
+
+struct map_job {
+    _Atomic size_t refs;
+    cf_fn          fn;
+    void         **args;    /* copy of the caller's args */
+    void         **res;     /* where the tasks write; copied out by the caller */
+    cf_future    **futs;
+    size_t         nchunks;
+    chunk          chunks[];
+};
+
+static void job_unref(map_job *j)
+{
+    if (atomic_fetch_sub_explicit(&j->refs, 1, memory_order_acq_rel) == 1)
+        free(j);
+}
+
+static void chunk_done(cf_future *f, void *arg)
+{
+    (void)f;
+    job_unref(arg);
+}
+
+static void *run_chunk(void *arg)
+{
+    chunk *c = arg;
+    map_job *j = c->job;
+    for (size_t i = c->start; i < c->start + c->count; i++) {
+        void *r = j->fn(j->args[i]);
+        if (cf__task_failed())
+            break;           /* the chunk's future fails with that error: first in arg order */
+        j->res[i] = r;
+        c->done++;
+        if (cf_task_cancelled())
+            break;           /* cf_map gave up on us (timeout or an earlier error) */
+    }
+    return NULL;
+}
+
+static map_job *job_new(cf_fn fn, void *const *args, size_t n, size_t chunksize)
+{
+    size_t nchunks = n / chunksize + (n % chunksize != 0);
+    if (n > SIZE_MAX / 4 / sizeof(void *) || nchunks > SIZE_MAX / 2 / sizeof(chunk))
+        return NULL;
+    size_t size = sizeof(map_job) + nchunks * sizeof(chunk) + (2 * n + nchunks) * sizeof(void *);
+    map_job *j = malloc(size);
+    if (!j)
+        return NULL;
+    atomic_init(&j->refs, 1);
+    j->fn = fn;
+    j->nchunks = nchunks;
+    j->args = (void **)&j->chunks[nchunks];
+    j->res = j->args + n;
+    j->futs = (cf_future **)(j->res + n);
+    for (size_t i = 0; i < n; i++)
+        j->args[i] = args[i];
+    for (size_t c = 0; c < nchunks; c++) {
+        j->chunks[c].job = j;
+        j->chunks[c].start = c * chunksize;
+        j->chunks[c].count = (c + 1) * chunksize <= n ? chunksize : n - c * chunksize;
+        j->chunks[c].done = 0;
+        j->futs[c] = NULL;
+    }
+    return j;
+}
+
+CF_EXTERN int cf_map(cf_executor *ex, cf_fn fn, void *const *args, void **results, size_t n,
+                     size_t chunksize, double timeout)
+{
+    cf__deadline d;
+    if (!ex || !fn || (n > 0 && (!args || !results)) || cf__deadline_init(&d, timeout))
+        return EINVAL;
+    if (n == 0)
+        return 0;
+    if (chunksize == 0)
+        chunksize = 1;
+    map_job *j = job_new(fn, args, n, chunksize);
+    if (!j)
+        return ENOMEM;
+
+    int err = 0;
+    size_t submitted = 0;
+    for (; submitted < j->nchunks; submitted++) {
+        cf_future *f = ex->ops->submit(ex, run_chunk, &j->chunks[submitted], &d);
+        if (!f) {
+            err = errno;
+            break;
+        }
+        atomic_fetch_add_explicit(&j->refs, 1, memory_order_relaxed);
+        cf_future_add_done_callback(f, chunk_done, j);   /* the first callback never allocates */
+        j->futs[submitted] = f;
+    }
+
+    /* Collect in argument order; the first error stops us, after earlier chunks were copied. */
+    int first = 0;
+    for (size_t c = 0; c < submitted && !first; c++) {
+        cf_future *f = j->futs[c];
+        chunk *ch = &j->chunks[c];
+        if (cf__future_wait(f, &d)) {
+            first = ETIMEDOUT;
+            break;
+        }
+        if (cf_future_state(f) == CF_CANCELLED)
+            first = ECANCELED;
+        else {
+            for (size_t i = 0; i < ch->done; i++)
+                results[ch->start + i] = j->res[ch->start + i];
+            first = f->err;
+        }
+    }
+    if (!first)
+        first = err;    /* all submitted chunks succeeded, but not all could be submitted */
+
+    for (size_t c = 0; c < submitted; c++) {
+        cf_future_cancel(j->futs[c]);   /* no-op on done ones; stops running chunks early */
+        cf_future_unref(j->futs[c]);
+    }
+    job_unref(j);
+    return first;
+}

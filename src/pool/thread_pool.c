@@ -1,0 +1,259 @@
+/* thread_pool.c: the thread pool's caller side: creation, submit, shutdown, stats.
+ *
+ * Design notes.
+ * - One allocation per submit: the future carries the queue node and fn/arg (future.h).
+ *   The queue holds one reference to each queued future, the caller the other.
+ * - Workers start lazily, from cf_submit, when no worker is idle (spinning or sleeping), up to
+ *   max_workers, as Python's ThreadPoolExecutor does. Spawning happens under `mu` and re-checks
+ *   `closed` there, so a joiner that reads nthreads under `mu` after closing sees every thread.
+ * - A submit costs at most one wake-up syscall, and none when a worker spins: it wakes a sleeper
+ *   only when nobody spins. Lost wake-ups are excluded by a Dekker pair: submit enqueues, then
+ *   (seq_cst fence) reads nsleeping; a parking worker increments nsleeping (seq_cst), then looks
+ *   at the queue, and futex_wait re-checks wake_seq in the kernel.
+ * - Closing (shutdown or a broken initializer) must not lose a submit that raced it: submits
+ *   announce themselves in `inflight` before checking `closed`, and the closer waits for inflight
+ *   to drain before sealing the queue. After `sealed`, the queue only shrinks; an idle worker that
+ *   sees it sealed and empty exits.
+ * - max_pending: `pending` is a reservation counter, taken by CAS before the enqueue and given
+ *   back when the task starts or is cancelled; blocked submitters sleep on space_seq.
+ * Lock order: join_mu -> mu. Neither is held while a future's lock is taken. */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/futex.h"
+#include "thread_pool.h"
+
+static int closed_reason(cf__thread_pool *p)
+{
+    if (atomic_load(&p->broken))
+        return CF_EBROKEN;
+    return atomic_load(&p->closed);
+}
+
+static void pending_release(cf__thread_pool *p)
+{
+    atomic_fetch_sub_explicit(&p->pending, 1, memory_order_seq_cst);
+    if (p->max_pending && atomic_load(&p->nblocked) > 0) {
+        atomic_fetch_add(&p->space_seq, 1);
+        cf__futex_wake(&p->space_seq, CF__WAKE_ALL);
+    }
+}
+
+/* A queued future left PENDING without a worker starting it (cancel, or the user completed it).
+ * Runs with f->mu held, before the new state is published: a waiter woken by it sees the counts. */
+static void on_left_pending(cf_future *f, cf_state to, int err)
+{
+    cf__thread_pool *p = f->owner;
+    if (to == CF_CANCELLED)
+        atomic_fetch_add_explicit(&p->cancelled, 1, memory_order_relaxed);
+    else
+        atomic_fetch_add_explicit(err ? &p->failed : &p->completed, 1, memory_order_relaxed);
+    pending_release(p);
+}
+
+/* Takes one of max_pending slots, sleeping while none is free. 0 | EAGAIN | ETIMEDOUT | closed. */
+static int reserve(cf__thread_pool *p, const cf__deadline *d)
+{
+    bool timed_out = false;
+    for (;;) {
+        size_t n = atomic_load(&p->pending);
+        while (n < p->max_pending)
+            if (atomic_compare_exchange_weak(&p->pending, &n, n + 1))
+                return 0;
+        int reason = closed_reason(p);
+        if (reason)
+            return reason;
+        if (d->poll)
+            return EAGAIN;
+        if (timed_out)
+            return ETIMEDOUT;
+        uint32_t seq = atomic_load(&p->space_seq);
+        atomic_fetch_add(&p->nblocked, 1);
+        if (atomic_load(&p->pending) >= p->max_pending && !closed_reason(p))
+            timed_out = cf__futex_wait(&p->space_seq, seq, d) == ETIMEDOUT;
+        atomic_fetch_sub(&p->nblocked, 1);
+    }
+}
+
+/* Starts one more worker if there is room. 0 | the pthread_create error. */
+static int spawn(cf__thread_pool *p)
+{
+    int r = 0;
+    pthread_mutex_lock(&p->mu);
+    if (p->nthreads < p->max_workers && !closed_reason(p)) {
+        cf__worker *w = &p->workers[p->nthreads];
+        w->pool = p;
+        w->index = p->nthreads + 1;
+        w->joined = false;
+        atomic_fetch_add(&p->refs, 1);
+        atomic_fetch_add(&p->live, 1);
+        r = pthread_create(&w->thread, NULL, cf__worker_main, w);
+        if (r) {
+            atomic_fetch_sub(&p->refs, 1);
+            atomic_fetch_sub(&p->live, 1);
+        } else {
+            p->nthreads++;
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    return r;
+}
+
+static cf_future *tp_submit(cf_executor *ex, cf_fn fn, void *arg, const cf__deadline *d)
+{
+    cf__thread_pool *p = (cf__thread_pool *)ex;
+    int err = closed_reason(p);
+    if (err)
+        goto fail;
+    /* A worker of this pool never blocks on max_pending: the slot it waits for may be its own. */
+    if (p->max_pending && cf__pool_of_this_thread() != p) {
+        if ((err = reserve(p, d)))
+            goto fail;
+    } else {
+        atomic_fetch_add_explicit(&p->pending, 1, memory_order_relaxed);
+    }
+    if (atomic_load_explicit(&p->nspinning, memory_order_relaxed) +
+                atomic_load_explicit(&p->nsleeping, memory_order_relaxed) == 0 &&
+        atomic_load_explicit(&p->live, memory_order_relaxed) < p->max_workers) {
+        int r = spawn(p);
+        if (r && atomic_load(&p->live) == 0) {
+            err = EAGAIN;     /* no thread at all could run this task */
+            goto unreserve;
+        }
+    }
+    cf_future *f = cf__future_alloc();
+    if (!f) {
+        err = ENOMEM;
+        goto unreserve;
+    }
+    f->fn = fn;
+    f->arg = arg;
+    f->owner = p;
+    f->left_pending = on_left_pending;
+
+    atomic_fetch_add(&p->inflight, 1);
+    if ((err = closed_reason(p))) {
+        atomic_fetch_sub(&p->inflight, 1);
+        cf_future_unref(f);
+        goto unreserve;
+    }
+    atomic_store_explicit(&f->refs, 2, memory_order_relaxed);          /* caller + queue */
+    /* Publishes fn/arg to the worker (its acquire load of word): cds_wfcq lives in an
+     * uninstrumented library, so ThreadSanitizer needs this edge spelled out. */
+    atomic_store_explicit(&f->word, CF_PENDING, memory_order_release);
+    cds_wfcq_enqueue(&p->qhead, &p->qtail, &f->qnode);
+    atomic_fetch_sub(&p->inflight, 1);
+
+    atomic_thread_fence(memory_order_seq_cst);     /* enqueue before reading who sleeps */
+    if (atomic_load_explicit(&p->nsleeping, memory_order_relaxed) > 0 &&
+        atomic_load_explicit(&p->nspinning, memory_order_relaxed) == 0)
+        cf__pool_wake_one(p);
+    return f;
+
+unreserve:
+    pending_release(p);
+fail:
+    errno = err;
+    return NULL;
+}
+
+static void join_workers(cf__thread_pool *p)
+{
+    bool own = cf__pool_of_this_thread() == p;
+    pthread_mutex_lock(&p->join_mu);
+    pthread_mutex_lock(&p->mu);
+    int n = p->nthreads;          /* final: closed, so no more spawns */
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < n; i++) {
+        cf__worker *w = &p->workers[i];
+        if (w->joined)
+            continue;
+        if (own && pthread_equal(w->thread, pthread_self()))
+            pthread_detach(w->thread);   /* we are that worker: it exits after this task */
+        else
+            pthread_join(w->thread, NULL);
+        w->joined = true;
+    }
+    pthread_mutex_unlock(&p->join_mu);
+}
+
+static void tp_shutdown(cf_executor *ex, bool wait, bool cancel_futures)
+{
+    cf__thread_pool *p = (cf__thread_pool *)ex;
+    cf__pool_close(p, ESHUTDOWN, NULL);
+    if (cancel_futures) {
+        atomic_store(&p->cancel_running, true);
+        struct cds_wfcq_node *n;
+        while ((n = cds_wfcq_dequeue_blocking(&p->qhead, &p->qtail))) {
+            cf_future *f = caa_container_of(n, cf_future, qnode);
+            atomic_load_explicit(&f->word, memory_order_acquire);   /* see tp_submit */
+            cf_future_cancel(f);
+            cf_future_unref(f);
+        }
+    }
+    if (wait)
+        join_workers(p);
+}
+
+static void tp_stats(cf_executor *ex, cf_pool_stats *out)
+{
+    cf__thread_pool *p = (cf__thread_pool *)ex;
+    /* Finished counts first: a task moves pending -> running -> finished, so reading in the
+     * reverse order can over-count a task in flight, never lose it. */
+    out->completed = atomic_load(&p->completed);
+    out->failed = atomic_load(&p->failed);
+    out->cancelled = atomic_load(&p->cancelled);
+    out->running = atomic_load(&p->running);
+    out->pending = atomic_load(&p->pending);
+    out->workers = atomic_load(&p->live);
+}
+
+static void tp_release(cf_executor *ex) { cf__pool_unref((cf__thread_pool *)ex); }
+
+static const cf__executor_ops thread_pool_ops = {
+    .submit = tp_submit,
+    .shutdown = tp_shutdown,
+    .stats = tp_stats,
+    .release = tp_release,
+};
+
+CF_EXTERN cf_executor *cf_thread_pool_new(const cf_pool_opts *opts)
+{
+    cf_pool_opts o = { 0 };
+    if (opts)
+        o = *opts;
+    if (o.max_workers < 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (o.max_workers == 0) {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        o.max_workers = (int)(ncpu < 1 ? 5 : ncpu + 4 > 32 ? 32 : ncpu + 4);
+    }
+    size_t size = (sizeof(cf__thread_pool) + CF__LINE - 1) / CF__LINE * CF__LINE;
+    cf__thread_pool *p = aligned_alloc(CF__LINE, size);
+    cf__worker *workers = calloc((size_t)o.max_workers, sizeof *workers);
+    if (!p || !workers) {
+        free(p);
+        free(workers);
+        errno = ENOMEM;
+        return NULL;
+    }
+    memset(p, 0, sizeof *p);
+    p->base.ops = &thread_pool_ops;
+    p->max_workers = o.max_workers;
+    p->max_pending = o.max_pending;
+    p->initializer = o.initializer;
+    p->initarg = o.initarg;
+    snprintf(p->name, sizeof p->name, "%s", o.name ? o.name : "cf-thread");
+    p->workers = workers;
+    cds_wfcq_init(&p->qhead, &p->qtail);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_mutex_init(&p->join_mu, NULL);
+    atomic_init(&p->refs, 1);
+    return &p->base;
+}
