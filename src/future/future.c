@@ -82,7 +82,9 @@ int cf__future_complete(cf_future *f, cf_state to, int err, void *value, char *m
 {
     pthread_mutex_lock(&f->mu);
     cf_state s = cf__state_of(atomic_load_explicit(&f->word, memory_order_relaxed));
-    if (cf__is_done(s)) {
+    /* Only a PENDING future can be cancelled: a cancel that saw PENDING may get here after the
+     * executor started the task. */
+    if (cf__is_done(s) || (to == CF_CANCELLED && s != CF_PENDING)) {
         pthread_mutex_unlock(&f->mu);
         free(msg);
         return EINVAL;
@@ -133,7 +135,7 @@ CF_EXTERN bool cf_future_cancel(cf_future *f)
     atomic_store_explicit(&f->cancel_requested, true, memory_order_relaxed);
     cf_state s = cf_future_state(f);
     if (s == CF_PENDING)
-        /* EINVAL here means somebody else completed it first: report what it became. */
+        /* EINVAL: it was started or completed meanwhile; report what it became. */
         if (cf__future_complete(f, CF_CANCELLED, ECANCELED, NULL, NULL) == 0)
             return true;
     return cf_future_state(f) == CF_CANCELLED;

@@ -1,0 +1,64 @@
+/* testutil.h: helpers shared by the tests: suite running, a thread barrier, scaled sizes. */
+#ifndef CF_TESTUTIL_H
+#define CF_TESTUTIL_H
+
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <cfutures.h>
+
+/* Stress sizes shrink under sanitizers (set by CMake), which run 5-20x slower. */
+static inline long cf_scaled(long n)
+{
+    const char *s = getenv("CF_SANITIZED");
+    return (s && *s == '1') ? (n / 10 > 0 ? n / 10 : 1) : n;
+}
+
+static inline void sleep_ms(double ms)
+{
+    struct timespec ts = { (time_t)(ms / 1000), (long)((ms - (double)(long)(ms / 1000) * 1000) * 1e6) };
+    nanosleep(&ts, NULL);
+}
+
+static inline double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A tiny xorshift for randomized timing and choices, seeded per thread. */
+static inline uint32_t rnd(uint32_t *s)
+{
+    uint32_t x = *s ? *s : 0x9e3779b9u;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return *s = x;
+}
+
+/* Waits until the future-less condition `cond` holds, for up to `secs`; for test set-up only
+ * (e.g. "the task has started"), never for asserting timing. */
+#define WAIT_UNTIL(cond, secs)                                                                     \
+    do {                                                                                           \
+        double until_ = now_s() + (secs);                                                          \
+        while (!(cond) && now_s() < until_)                                                        \
+            sleep_ms(0.2);                                                                         \
+    } while (0)
+
+#define CF_RUN_SUITE(suite_fn)                                                                     \
+    int main(void)                                                                                 \
+    {                                                                                              \
+        SRunner *sr = srunner_create(suite_fn());                                                  \
+        srunner_run_all(sr, CK_NORMAL);                                                            \
+        int failed = srunner_ntests_failed(sr);                                                    \
+        srunner_free(sr);                                                                          \
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;                                               \
+    }
+
+#endif
