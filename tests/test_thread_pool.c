@@ -494,10 +494,16 @@ START_TEST(own_workers_never_block_on_max_pending)
     ck_assert_ptr_eq(v, (void *)1);
     /* A done-callback running in a worker may submit, too. */
     atomic_store(&cb_submits, 0);
-    cf_future *g = cf_submit(ex, identity, NULL);
+    gate gt = GATE_INIT;
+    cf_future *g = cf_submit(ex, blocker, &gt);
+    WAIT_UNTIL(atomic_load(&gt.waiting) == 1, 10);
+    cf_future *fill = cf_submit(ex, identity, NULL);          /* max_pending reached */
     ck_assert_int_eq(cf_future_add_done_callback(g, submit_from_callback, ex), 0);
+    gate_open(&gt);                    /* g completes in the worker, which runs the callback */
     ck_assert_int_eq(cf_future_result(g, 30, NULL), 0);
+    WAIT_UNTIL(atomic_load(&cb_submits) == 1, 30);   /* callbacks run after waiters wake */
     cf_executor_shutdown(ex, true, false);
+    cf_future_unref(fill);
     ck_assert_int_eq(atomic_load(&cb_submits), 1);
     cf_future_unref(f);
     cf_future_unref(g);

@@ -3,13 +3,16 @@
  * Design notes.
  * - One allocation per submit: the future carries the queue node and fn/arg (future.h).
  *   The queue holds one reference to each queued future, the caller the other.
- * - Workers start lazily, from cf_submit, when no worker is idle (spinning or sleeping), up to
- *   max_workers, as Python's ThreadPoolExecutor does. Spawning happens under `mu` and re-checks
- *   `closed` there, so a joiner that reads nthreads under `mu` after closing sees every thread.
+ * - Workers start lazily, from cf_submit, when no worker is idle, up to max_workers, as Python's
+ *   ThreadPoolExecutor does: an idle worker leaves a token that one submit claims. Spawning
+ *   happens under `mu` inside the submit's inflight window, so a joiner that reads nthreads
+ *   under `mu` after the close has waited out every submit sees every thread.
  * - A submit costs at most one wake-up syscall, and none when a worker spins: it wakes a sleeper
- *   only when nobody spins. Lost wake-ups are excluded by a Dekker pair: submit enqueues, then
- *   (seq_cst fence) reads nsleeping; a parking worker increments nsleeping (seq_cst), then looks
- *   at the queue, and futex_wait re-checks wake_seq in the kernel.
+ *   only when nobody spins. Lost wake-ups are excluded by a Dekker pair: submit enqueues (an xchg,
+ *   a full barrier), then reads nsleeping; a parking worker increments nsleeping (seq_cst), then
+ *   looks at the queue, and futex_wait re-checks wake_seq in the kernel.
+ * - A submit touches the pool only inside its `inflight` window, which the closer waits out:
+ *   so a task that frees its own pool cannot free it under the submit that queued it.
  * - Closing (shutdown or a broken initializer) must not lose a submit that raced it: submits
  *   announce themselves in `inflight` before checking `closed`, and the closer waits for inflight
  *   to drain before sealing the queue. After `sealed`, the queue only shrinks; an idle worker that
@@ -79,12 +82,21 @@ static int reserve(cf__thread_pool *p, const cf__deadline *d)
     }
 }
 
+bool cf__pool_claim_idle(cf__thread_pool *p)
+{
+    int n = atomic_load_explicit(&p->idle_tokens, memory_order_relaxed);
+    while (n > 0)
+        if (atomic_compare_exchange_weak(&p->idle_tokens, &n, n - 1))
+            return true;
+    return false;
+}
+
 /* Starts one more worker if there is room. 0 | the pthread_create error. */
 static int spawn(cf__thread_pool *p)
 {
     int r = 0;
     pthread_mutex_lock(&p->mu);
-    if (p->nthreads < p->max_workers && !closed_reason(p)) {
+    if (p->nthreads < p->max_workers && !atomic_load(&p->sealed)) {
         cf__worker *w = &p->workers[p->nthreads];
         w->pool = p;
         w->index = p->nthreads + 1;
@@ -116,15 +128,6 @@ static cf_future *tp_submit(cf_executor *ex, cf_fn fn, void *arg, const cf__dead
     } else {
         atomic_fetch_add_explicit(&p->pending, 1, memory_order_relaxed);
     }
-    if (atomic_load_explicit(&p->nspinning, memory_order_relaxed) +
-                atomic_load_explicit(&p->nsleeping, memory_order_relaxed) == 0 &&
-        atomic_load_explicit(&p->live, memory_order_relaxed) < p->max_workers) {
-        int r = spawn(p);
-        if (r && atomic_load(&p->live) == 0) {
-            err = EAGAIN;     /* no thread at all could run this task */
-            goto unreserve;
-        }
-    }
     cf_future *f = cf__future_alloc();
     if (!f) {
         err = ENOMEM;
@@ -145,13 +148,27 @@ static cf_future *tp_submit(cf_executor *ex, cf_fn fn, void *arg, const cf__dead
     /* Publishes fn/arg to the worker (its acquire load of word): cds_wfcq lives in an
      * uninstrumented library, so ThreadSanitizer needs this edge spelled out. */
     atomic_store_explicit(&f->word, CF_PENDING, memory_order_release);
+    /* The enqueue is an xchg that liburcu documents as a full memory barrier: it orders the
+     * enqueue before the loads of who sleeps (the Dekker pair with park()). */
     cds_wfcq_enqueue(&p->qhead, &p->qtail, &f->qnode);
-    atomic_fetch_sub(&p->inflight, 1);
-
-    atomic_thread_fence(memory_order_seq_cst);     /* enqueue before reading who sleeps */
-    if (atomic_load_explicit(&p->nsleeping, memory_order_relaxed) > 0 &&
-        atomic_load_explicit(&p->nspinning, memory_order_relaxed) == 0)
+    /* Queue first, then find a thread for it, as Python does: a worker that breaks the pool in
+     * its initializer then fails this future rather than this call. Spawning inside the inflight
+     * window is allowed even when closing: the closer waits, then sees the thread to join. */
+    if (!cf__pool_claim_idle(p) && atomic_load_explicit(&p->live, memory_order_relaxed) < p->max_workers) {
+        int r = spawn(p);
+        if (r && atomic_load(&p->live) == 0) {
+            /* No thread at all can run it: fail it (counted) and report, nothing is lost. */
+            cf__future_complete(f, CF_FINISHED, EAGAIN, NULL, NULL);
+            atomic_fetch_sub(&p->inflight, 1);
+            cf_future_unref(f);
+            errno = EAGAIN;
+            return NULL;
+        }
+    }
+    if (atomic_load(&p->nsleeping) > 0 && atomic_load(&p->nspinning) == 0)
         cf__pool_wake_one(p);
+    /* Last touch of p: the task just queued may free the pool, whose closer waits for this. */
+    atomic_fetch_sub(&p->inflight, 1);
     return f;
 
 unreserve:

@@ -52,6 +52,9 @@ struct cf__thread_pool {
     /* Parking: idle workers spin briefly (nspinning), then sleep on wake_seq (nsleeping). */
     alignas(CF__LINE) _Atomic uint32_t wake_seq;
     _Atomic int      nspinning, nsleeping;
+    /* Python's idle semaphore: a worker that runs out of work adds a token, a submit claims one
+     * and starts a new thread only when there is none, so each idle worker covers one submit. */
+    _Atomic int      idle_tokens;
 
     /* Counters for cf_executor_stats. */
     alignas(CF__LINE) _Atomic size_t running, completed, failed, cancelled;
@@ -64,6 +67,9 @@ struct cf__thread_pool {
     char           *broken_msg;  /* set once, before `broken` is published */
     cf__worker     *workers;
 };
+
+/* Takes one idle token if there is one. */
+bool  cf__pool_claim_idle(cf__thread_pool *p);
 
 /* thread_worker.c */
 void *cf__worker_main(void *arg);

@@ -45,6 +45,14 @@ void cf__pool_wake_all(cf__thread_pool *p)
 
 static void pool_destroy(cf__thread_pool *p)
 {
+    /* Left only when no worker could ever be started: those futures were failed already. */
+    struct cds_wfcq_node *n;
+    while ((n = cds_wfcq_dequeue_blocking(&p->qhead, &p->qtail))) {
+        cf_future *f = caa_container_of(n, cf_future, qnode);
+        atomic_load_explicit(&f->word, memory_order_acquire);
+        cf_future_cancel(f);
+        cf_future_unref(f);
+    }
     cds_wfcq_destroy(&p->qhead, &p->qtail);
     pthread_mutex_destroy(&p->mu);
     pthread_mutex_destroy(&p->join_mu);
@@ -75,7 +83,8 @@ void cf__pool_close(cf__thread_pool *p, int reason, char *broken_msg)
         atomic_compare_exchange_strong(&p->closed, &open, reason);
     }
     /* Submits that passed their closed check are about to enqueue: let them. The window is a
-     * few instructions (the enqueue is wait-free), so yielding here is bounded. */
+     * few instructions and at most one wake-up (the enqueue is wait-free), so yielding here is
+     * bounded. */
     while (atomic_load(&p->inflight) != 0)
         sched_yield();
     atomic_store(&p->sealed, true);
@@ -106,7 +115,18 @@ static bool drained(cf__thread_pool *p)
 }
 
 /* The next task, after spinning and then sleeping; NULL once the queue is sealed and empty. */
+static cf_future *park_wait(cf__thread_pool *p);
+
 static cf_future *park(cf__thread_pool *p)
+{
+    atomic_fetch_add(&p->idle_tokens, 1);
+    cf_future *f = park_wait(p);
+    /* Busy again: take our token back unless a submit claimed it (its task may be this one). */
+    cf__pool_claim_idle(p);
+    return f;
+}
+
+static cf_future *park_wait(cf__thread_pool *p)
 {
     cf_future *f;
     atomic_fetch_add(&p->nspinning, 1);
