@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# test.sh: the README's second command, and what CI runs. Installs what is missing, then builds
+# and runs the whole suite three times: a normal build with warnings as errors, AddressSanitizer +
+# UndefinedBehaviorSanitizer, and ThreadSanitizer. It also checks the issues' exact declarations
+# (when ../shared/contract is there) and that an installed cfutures is found by pkg-config and by
+# CMake's find_package.   Usage: tools/test.sh [normal|asan|tsan|install|contract ...]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/tools/deps.sh"
+cf_install_deps
+jobs=$(nproc)
+steps=("$@")
+[ ${#steps[@]} -eq 0 ] && steps=(normal contract install asan tsan)
+
+suite() {   # name, extra cmake args...
+    local name=$1; shift
+    local dir="$root/build-test-$name"
+    echo "=== $name build"
+    cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCF_WERROR=ON "$@" >/dev/null
+    cmake --build "$dir" -j"$jobs" >/dev/null
+    echo "=== $name tests"
+    (cd "$dir" && ctest --output-on-failure -j"$jobs")
+}
+
+install_check() {
+    echo "=== install: pkg-config and find_package from a fresh prefix"
+    local dir="$root/build-test-normal" prefix tmp
+    tmp=$(mktemp -d); prefix="$tmp/prefix"
+    [ -d "$dir" ] || cmake -S "$root" -B "$dir" -DCF_WERROR=ON >/dev/null
+    cmake --build "$dir" -j"$jobs" >/dev/null
+    cmake --install "$dir" --prefix "$prefix" >/dev/null
+    cp "$root/examples/hello.c" "$tmp/"
+    PKG_CONFIG_PATH="$prefix/lib/pkgconfig:$prefix/lib/$(gcc -dumpmachine)/pkgconfig" \
+        sh -c "gcc -std=c11 -Wall -Werror \"$tmp/hello.c\" -o \"$tmp/hello_pc\" \$(pkg-config --cflags --libs cfutures)"
+    LD_LIBRARY_PATH="$prefix/lib:$prefix/lib/$(gcc -dumpmachine)" "$tmp/hello_pc" | grep -q "result 16"
+    PKG_CONFIG_PATH="$prefix/lib/pkgconfig:$prefix/lib/$(gcc -dumpmachine)/pkgconfig" \
+    mkdir -p "$tmp/consumer"
+    cat >"$tmp/consumer/CMakeLists.txt" <<'CM'
+cmake_minimum_required(VERSION 3.18)
+project(consumer C)
+find_package(cfutures REQUIRED)
+add_executable(hello_shared ../hello.c)
+target_link_libraries(hello_shared PRIVATE cfutures::cfutures)
+add_executable(hello_static ../hello.c)
+target_link_libraries(hello_static PRIVATE cfutures::cfutures_static)
+CM
+    cmake -S "$tmp/consumer" -B "$tmp/consumer/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+    cmake --build "$tmp/consumer/build" >/dev/null
+    LD_LIBRARY_PATH="$prefix/lib:$prefix/lib/$(gcc -dumpmachine)" "$tmp/consumer/build/hello_shared" | grep -q "result 16"
+    "$tmp/consumer/build/hello_static" | grep -q "result 16"
+    rm -rf "$tmp"
+    echo "install ok: pkg-config (shared) and find_package (shared and static) build and run"
+}
+
+contract_check() {
+    local check="$root/../shared/contract/check"
+    if [ -x "$check" ]; then
+        echo "=== contract"
+        (cd "$root" && "$check")
+    else
+        echo "=== contract: ../shared/contract/check not present, skipped"
+    fi
+}
+
+for s in "${steps[@]}"; do
+    case "$s" in
+        normal)   suite normal ;;
+        asan)     suite asan -DCF_SANITIZE=address,undefined ;;
+        tsan)     suite tsan -DCF_SANITIZE=thread ;;
+        install)  install_check ;;
+        contract) contract_check ;;
+        *) echo "unknown step $s" >&2; exit 2 ;;
+    esac
+done
+echo "=== all steps passed: ${steps[*]}"
