@@ -1,8 +1,8 @@
 /* as_completed.c: an iterator that yields futures as they become done, each distinct future once.
  *
  * Each distinct future gets a slot with a listener. Completion (in the completing thread, under
- * f->mu) appends the slot to the ready list under the iterator's monitor and signals it; next()
- * pops from that list, sleeping on the monitor while it is empty. Lock order: f->mu -> it->m.mu;
+ * f->lock) appends the slot to the ready list under the iterator's monitor and signals it; next()
+ * pops from that list, sleeping on the monitor while it is empty. Lock order: f->lock -> it->m.mu;
  * next() never touches a future's lock, and free() unlistens without holding the monitor. */
 #include <errno.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* future.c: the future state machine, done-callbacks, and waiting on one future.
  *
  * Design notes.
- * - Every state change happens under f->mu, so the owner hook, the listeners and the callback
+ * - Every state change happens under f->lock (a 4-byte futex lock, see lock.h), so the owner hook, the listeners and the callback
  *   list see one order of events. Readers of the state do not lock: they load `word` (acquire).
  * - Completion publishes value/err/msg, then the done state with an exchange (release) that also
  *   reads and clears CF__WAITERS: if a sleeper announced itself, it is woken. The sleeper sets
@@ -11,12 +11,13 @@
  *   callbacks (they run at once: the future is done), drop references or submit work.
  * - The completer holds a temporary reference while it wakes and calls back: a callback or a woken
  *   waiter may drop what was the last other reference.
- * Lock order: f->mu -> a listener's own lock. Nothing takes f->mu while holding another future's. */
+ * Lock order: f->lock -> a listener's own lock. Nothing takes f->lock while holding another future's. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../common/futex.h"
+#include "../common/lock.h"
 #include "future.h"
 
 CF_EXTERN cf_future *cf_future_new(void)
@@ -79,21 +80,28 @@ static void run_callbacks(cf_future *f, cf__callback *cb)
 
 int cf__future_complete(cf_future *f, cf_state to, int err, void *value, char *msg)
 {
-    pthread_mutex_lock(&f->mu);
+    return cf__future_complete_ref(f, to, err, value, msg, false);
+}
+
+int cf__future_complete_ref(cf_future *f, cf_state to, int err, void *value, char *msg,
+                            bool caller_holds_ref)
+{
+    cf__lock_acquire(&f->lock);
     cf_state s = cf__state_of(atomic_load_explicit(&f->word, memory_order_relaxed));
     /* Only a PENDING future can be cancelled: a cancel that saw PENDING may get here after the
      * executor started the task. */
     if (cf__is_done(s) || (to == CF_CANCELLED && s != CF_PENDING)) {
-        pthread_mutex_unlock(&f->mu);
+        cf__lock_release(&f->lock);
         free(msg);
         return EINVAL;
     }
-    cf_future_ref(f);
+    if (!caller_holds_ref)
+        cf_future_ref(f);
     f->value = value;
     f->err = err;
     f->msg = msg;
-    if (s == CF_PENDING && f->left_pending)
-        f->left_pending(f, to, err);
+    if (s == CF_PENDING && f->owner)
+        f->owner->left_pending(f->owner, f, to, err);
     uint32_t old = atomic_exchange_explicit(&f->word, (uint32_t)to, memory_order_acq_rel);
     cf__callback *cbs = f->cbs;
     f->cbs = NULL;
@@ -105,12 +113,13 @@ int cf__future_complete(cf_future *f, cf_state to, int err, void *value, char *m
         l = next;
     }
     f->listeners = NULL;
-    pthread_mutex_unlock(&f->mu);
+    cf__lock_release(&f->lock);
 
     if (old & CF__WAITERS)
         cf__futex_wake(&f->word, CF__WAKE_ALL);
     run_callbacks(f, cbs);
-    cf_future_unref(f);
+    if (!caller_holds_ref)
+        cf_future_unref(f);
     return 0;
 }
 
@@ -118,12 +127,12 @@ CF_EXTERN bool cf_future_set_running(cf_future *f)
 {
     if (!f)
         return false;
-    pthread_mutex_lock(&f->mu);
+    cf__lock_acquire(&f->lock);
     uint32_t w = atomic_load_explicit(&f->word, memory_order_acquire);
     bool ok = cf__state_of(w) == CF_PENDING;
     if (ok)   /* PENDING (0) -> RUNNING (1), keeping CF__WAITERS: an RMW, not a store */
         atomic_fetch_xor_explicit(&f->word, CF_PENDING ^ CF_RUNNING, memory_order_relaxed);
-    pthread_mutex_unlock(&f->mu);
+    cf__lock_release(&f->lock);
     return ok;
 }
 
@@ -211,9 +220,9 @@ CF_EXTERN int cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg
 {
     if (!f || !fn)
         return EINVAL;
-    pthread_mutex_lock(&f->mu);
+    cf__lock_acquire(&f->lock);
     if (cf__is_done(cf__state_of(atomic_load_explicit(&f->word, memory_order_relaxed)))) {
-        pthread_mutex_unlock(&f->mu);
+        cf__lock_release(&f->lock);
         fn(f, arg);
         return 0;
     }
@@ -221,7 +230,7 @@ CF_EXTERN int cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg
     if (f->cb0_used) {
         cb = malloc(sizeof *cb);
         if (!cb) {
-            pthread_mutex_unlock(&f->mu);
+            cf__lock_release(&f->lock);
             return ENOMEM;
         }
     }
@@ -231,13 +240,13 @@ CF_EXTERN int cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg
     cb->next = NULL;
     *f->cbs_tail = cb;
     f->cbs_tail = &cb->next;
-    pthread_mutex_unlock(&f->mu);
+    cf__lock_release(&f->lock);
     return 0;
 }
 
 bool cf__future_listen(cf_future *f, cf__listener *l)
 {
-    pthread_mutex_lock(&f->mu);
+    cf__lock_acquire(&f->lock);
     bool pending = !cf__is_done(cf__state_of(atomic_load_explicit(&f->word, memory_order_relaxed)));
     if (pending) {
         l->prev = NULL;
@@ -247,14 +256,14 @@ bool cf__future_listen(cf_future *f, cf__listener *l)
         f->listeners = l;
         l->linked = true;
     }
-    pthread_mutex_unlock(&f->mu);
+    cf__lock_release(&f->lock);
     return pending;
 }
 
 void cf__future_unlisten(cf_future *f, cf__listener *l)
 {
     /* Taking mu also waits out a notify in progress: after this, l is not touched. */
-    pthread_mutex_lock(&f->mu);
+    cf__lock_acquire(&f->lock);
     if (l->linked) {
         if (l->prev)
             l->prev->next = l->next;
@@ -264,5 +273,5 @@ void cf__future_unlisten(cf_future *f, cf__listener *l)
             l->next->prev = l->prev;
         l->linked = false;
     }
-    pthread_mutex_unlock(&f->mu);
+    cf__lock_release(&f->lock);
 }

@@ -12,18 +12,19 @@
 
 #include "cfutures.h"
 #include "../common/deadline.h"
+#include "../common/lock.h"
 
 #define CF__STATE_MASK 0xffu
 #define CF__WAITERS    0x100u   /* in `word`: a thread sleeps (or is about to) in futex_wait on it */
 
 /* A waiter on several futures (cf_wait, as_completed) hangs one of these on each future.
- * notify runs in the completing thread with f->mu held: it must be short and may take only locks
- * that are never held while taking a future's mu (lock order: future mu -> waiter's lock). */
+ * notify runs in the completing thread with f->lock held: it must be short and may take only locks
+ * that are never held while taking a future's lock (order: future lock -> waiter's lock). */
 typedef struct cf__listener cf__listener;
 struct cf__listener {
     cf__listener *next, *prev;
     void        (*notify)(cf__listener *l, cf_future *f);
-    bool          linked;     /* under f->mu; the completer unlinks before notify */
+    bool          linked;     /* under f->lock; the completer unlinks before notify */
 };
 
 typedef struct cf__callback {
@@ -32,39 +33,48 @@ typedef struct cf__callback {
     void                *arg;
 } cf__callback;
 
+/* Whoever queued a PENDING future (an executor) and must hear when it leaves PENDING by cancel or
+ * set_result/set_error rather than by being started: called with f->lock held, before the new
+ * state is published, so whoever sees the future done also sees it counted. */
+typedef struct cf__owner cf__owner;
+struct cf__owner {
+    void (*left_pending)(cf__owner *o, cf_future *f, cf_state to, int err);
+};
+
+/* 120 bytes on LP64: one 128-byte malloc chunk. */
 struct cf_future {
-    /* state | CF__WAITERS. Changed only under mu, except that sleepers set CF__WAITERS with a CAS;
-     * state changes are RMWs so that bit is never lost. Completion is an exchange with release
-     * order: a waiter that reads a done state with acquire sees value, err and msg. */
+    /* state | CF__WAITERS. Changed only under lock, except that sleepers set CF__WAITERS with a
+     * CAS; state changes are RMWs so that bit is never lost. Completion is an exchange with
+     * release order: a waiter that reads a done state with acquire sees value, err and msg. */
     _Atomic uint32_t word;
     _Atomic uint32_t refs;
-    atomic_bool      cancel_requested;
+    cf__lock         lock;       /* guards callbacks and listeners, and serializes state changes */
     int              err;        /* written once, before the done state is published */
+    atomic_bool      cancel_requested;
+    bool             cb0_used;
     void            *value;
     char            *msg;
-    pthread_mutex_t  mu;         /* guards callbacks and listeners, and serializes state changes */
     cf__callback    *cbs, **cbs_tail;
     cf__callback     cb0;        /* the first callback needs no allocation */
-    bool             cb0_used;
     cf__listener    *listeners;
 
     /* The executor's part, unused by plain futures. */
     struct cds_wfcq_node qnode;
     cf_fn            fn;
     void            *arg;
-    void            *owner;
-    /* Called with mu held when the future leaves PENDING by cancel or set_result/set_error,
-     * i.e. not by cf__future_start: lets the owner count it and forget it. */
-    void           (*left_pending)(cf_future *f, cf_state to, int err);
+    cf__owner       *owner;
 };
 
-/* Allocation (future_alloc.c): a zeroed-enough object with mu initialized, refs = 1, PENDING. */
+/* Allocation (future_alloc.c): a zeroed-enough object with its lock initialized, refs = 1, PENDING. */
 cf_future *cf__future_alloc(void);
 void       cf__future_release(cf_future *f);   /* back to the cache; refs already 0 */
 
 /* Completes f from PENDING or RUNNING, taking ownership of msg (freed on failure).
  * 0 | EINVAL when already done. */
 int  cf__future_complete(cf_future *f, cf_state to, int err, void *value, char *msg);
+/* The same, for a caller that holds a reference for the whole call (saves two atomics). */
+int  cf__future_complete_ref(cf_future *f, cf_state to, int err, void *value, char *msg,
+                             bool caller_holds_ref);
 /* Sleeps until f is done or the deadline passes: 0 | ETIMEDOUT. */
 int  cf__future_wait(cf_future *f, const cf__deadline *d);
 /* Attach/detach a listener; attach returns false (and does nothing) when f is already done. */

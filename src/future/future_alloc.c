@@ -49,7 +49,7 @@ cf_future *cf__future_alloc(void)
         return NULL;
     }
     memset(f, 0, sizeof *f);
-    pthread_mutex_init(&f->mu, NULL);
+    cf__lock_init(&f->lock);
     f->cbs_tail = &f->cbs;
     cds_wfcq_node_init(&f->qnode);
     atomic_init(&f->refs, 1);
@@ -60,7 +60,6 @@ cf_future *cf__future_alloc(void)
 
 void cf__future_release(cf_future *f)
 {
-    pthread_mutex_destroy(&f->mu);
 #ifndef CF_NO_FUTURE_CACHE
     if (tls_cache.n < CF__CACHE_MAX) {
         if (!tls_cache.head) {

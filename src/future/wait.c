@@ -88,7 +88,7 @@ static int wait_first(cf_future *const *fs, size_t n, const cf__deadline *d, cf_
         slots[i].w = &w;
         slots[i].l.notify = on_done;
         slots[i].l.linked = false;
-        pthread_mutex_unlock(&w.m.mu);     /* lock order: never hold the monitor into f->mu */
+        pthread_mutex_unlock(&w.m.mu);     /* lock order: never hold the monitor into f->lock */
         bool listening = cf__future_listen(fs[i], &slots[i].l);
         pthread_mutex_lock(&w.m.mu);
         if (!listening)

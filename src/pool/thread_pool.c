@@ -17,8 +17,11 @@
  *   announce themselves in `inflight` before checking `closed`, and the closer waits for inflight
  *   to drain before sealing the queue. After `sealed`, the queue only shrinks; an idle worker that
  *   sees it sealed and empty exits.
- * - max_pending: `pending` is a reservation counter, taken by CAS before the enqueue and given
- *   back when the task starts or is cancelled; blocked submitters sleep on space_seq.
+ * - Counting is cheap on the hot path: submitters bump `submitted`, each worker counts what it
+ *   started and finished in its own line, and the rare ways out of PENDING (cancel, ...) have
+ *   shared counters; stats derive pending and running from these.
+ * - max_pending: `reserved` is a reservation counter, taken by CAS before the enqueue and given
+ *   back when the task starts or leaves PENDING; blocked submitters sleep on space_seq.
  * Lock order: join_mu -> mu. Neither is held while a future's lock is taken. */
 #include <errno.h>
 #include <sched.h>
@@ -37,25 +40,28 @@ static int closed_reason(cf__thread_pool *p)
     return atomic_load(&p->closed);
 }
 
-static void pending_release(cf__thread_pool *p)
+/* A max_pending slot is free again: wake the submitters blocked on it. */
+void cf__pool_release_slot(cf__thread_pool *p)
 {
-    atomic_fetch_sub_explicit(&p->pending, 1, memory_order_seq_cst);
-    if (p->max_pending && atomic_load(&p->nblocked) > 0) {
+    atomic_fetch_sub(&p->reserved, 1);
+    if (atomic_load(&p->nblocked) > 0) {
         atomic_fetch_add(&p->space_seq, 1);
         cf__futex_wake(&p->space_seq, CF__WAKE_ALL);
     }
 }
 
-/* A queued future left PENDING without a worker starting it (cancel, or the user completed it).
- * Runs with f->mu held, before the new state is published: a waiter woken by it sees the counts. */
-static void on_left_pending(cf_future *f, cf_state to, int err)
+/* A queued future left PENDING without a worker starting it (cancel, the user completed it, or a
+ * broken pool failed it). Runs with f->lock held, before the new state is published. */
+static void on_left_pending(cf__owner *o, cf_future *f, cf_state to, int err)
 {
-    cf__thread_pool *p = f->owner;
+    (void)f;
+    cf__thread_pool *p = caa_container_of(o, cf__thread_pool, owner);
     if (to == CF_CANCELLED)
-        atomic_fetch_add_explicit(&p->cancelled, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&p->left_cancelled, 1, memory_order_relaxed);
     else
-        atomic_fetch_add_explicit(err ? &p->failed : &p->completed, 1, memory_order_relaxed);
-    pending_release(p);
+        atomic_fetch_add_explicit(err ? &p->left_failed : &p->left_completed, 1, memory_order_relaxed);
+    if (p->max_pending)
+        cf__pool_release_slot(p);
 }
 
 /* Takes one of max_pending slots, sleeping while none is free. 0 | EAGAIN | ETIMEDOUT | closed. */
@@ -63,9 +69,9 @@ static int reserve(cf__thread_pool *p, const cf__deadline *d)
 {
     bool timed_out = false;
     for (;;) {
-        size_t n = atomic_load(&p->pending);
+        size_t n = atomic_load(&p->reserved);
         while (n < p->max_pending)
-            if (atomic_compare_exchange_weak(&p->pending, &n, n + 1))
+            if (atomic_compare_exchange_weak(&p->reserved, &n, n + 1))
                 return 0;
         int reason = closed_reason(p);
         if (reason)
@@ -76,7 +82,7 @@ static int reserve(cf__thread_pool *p, const cf__deadline *d)
             return ETIMEDOUT;
         uint32_t seq = atomic_load(&p->space_seq);
         atomic_fetch_add(&p->nblocked, 1);
-        if (atomic_load(&p->pending) >= p->max_pending && !closed_reason(p))
+        if (atomic_load(&p->reserved) >= p->max_pending && !closed_reason(p))
             timed_out = cf__futex_wait(&p->space_seq, seq, d) == ETIMEDOUT;
         atomic_fetch_sub(&p->nblocked, 1);
     }
@@ -122,11 +128,11 @@ static cf_future *tp_submit(cf_executor *ex, cf_fn fn, void *arg, const cf__dead
     if (err)
         goto fail;
     /* A worker of this pool never blocks on max_pending: the slot it waits for may be its own. */
-    if (p->max_pending && cf__pool_of_this_thread() != p) {
-        if ((err = reserve(p, d)))
+    if (p->max_pending) {
+        if (cf__pool_of_this_thread() == p)
+            atomic_fetch_add(&p->reserved, 1);
+        else if ((err = reserve(p, d)))
             goto fail;
-    } else {
-        atomic_fetch_add_explicit(&p->pending, 1, memory_order_relaxed);
     }
     cf_future *f = cf__future_alloc();
     if (!f) {
@@ -135,8 +141,7 @@ static cf_future *tp_submit(cf_executor *ex, cf_fn fn, void *arg, const cf__dead
     }
     f->fn = fn;
     f->arg = arg;
-    f->owner = p;
-    f->left_pending = on_left_pending;
+    f->owner = &p->owner;
 
     atomic_fetch_add(&p->inflight, 1);
     if ((err = closed_reason(p))) {
@@ -145,6 +150,7 @@ static cf_future *tp_submit(cf_executor *ex, cf_fn fn, void *arg, const cf__dead
         goto unreserve;
     }
     atomic_store_explicit(&f->refs, 2, memory_order_relaxed);          /* caller + queue */
+    atomic_fetch_add_explicit(&p->submitted, 1, memory_order_relaxed);
     /* Publishes fn/arg to the worker (its acquire load of word): cds_wfcq lives in an
      * uninstrumented library, so ThreadSanitizer needs this edge spelled out. */
     atomic_store_explicit(&f->word, CF_PENDING, memory_order_release);
@@ -172,7 +178,8 @@ static cf_future *tp_submit(cf_executor *ex, cf_fn fn, void *arg, const cf__dead
     return f;
 
 unreserve:
-    pending_release(p);
+    if (p->max_pending)
+        cf__pool_release_slot(p);
 fail:
     errno = err;
     return NULL;
@@ -219,13 +226,26 @@ static void tp_shutdown(cf_executor *ex, bool wait, bool cancel_futures)
 static void tp_stats(cf_executor *ex, cf_pool_stats *out)
 {
     cf__thread_pool *p = (cf__thread_pool *)ex;
-    /* Finished counts first: a task moves pending -> running -> finished, so reading in the
-     * reverse order can over-count a task in flight, never lose it. */
-    out->completed = atomic_load(&p->completed);
-    out->failed = atomic_load(&p->failed);
-    out->cancelled = atomic_load(&p->cancelled);
-    out->running = atomic_load(&p->running);
-    out->pending = atomic_load(&p->pending);
+    /* Later stages first: a task moves submitted -> started -> finished, so reading backwards can
+     * see a task twice for a moment, never lose it; pending is clamped at 0. */
+    size_t finished_ok = 0, finished_err = 0, started = 0;
+    pthread_mutex_lock(&p->mu);
+    int n = p->nthreads;
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < n; i++) {
+        finished_ok += atomic_load_explicit(&p->workers[i].completed, memory_order_relaxed);
+        finished_err += atomic_load_explicit(&p->workers[i].failed, memory_order_relaxed);
+    }
+    for (int i = 0; i < n; i++)
+        started += atomic_load_explicit(&p->workers[i].started, memory_order_relaxed);
+    size_t lc = atomic_load(&p->left_cancelled), lok = atomic_load(&p->left_completed),
+           lerr = atomic_load(&p->left_failed), submitted = atomic_load(&p->submitted);
+    out->completed = finished_ok + lok;
+    out->failed = finished_err + lerr;
+    out->cancelled = lc;
+    out->running = started > finished_ok + finished_err ? started - finished_ok - finished_err : 0;
+    size_t gone = started + lc + lok + lerr;
+    out->pending = submitted > gone ? submitted - gone : 0;
     out->workers = atomic_load(&p->live);
 }
 
@@ -253,7 +273,9 @@ CF_EXTERN cf_executor *cf_thread_pool_new(const cf_pool_opts *opts)
     }
     size_t size = (sizeof(cf__thread_pool) + CF__LINE - 1) / CF__LINE * CF__LINE;
     cf__thread_pool *p = aligned_alloc(CF__LINE, size);
-    cf__worker *workers = calloc((size_t)o.max_workers, sizeof *workers);
+    cf__worker *workers = aligned_alloc(CF__LINE, (size_t)o.max_workers * sizeof *workers);
+    if (workers)
+        memset(workers, 0, (size_t)o.max_workers * sizeof *workers);
     if (!p || !workers) {
         free(p);
         free(workers);
@@ -268,6 +290,7 @@ CF_EXTERN cf_executor *cf_thread_pool_new(const cf_pool_opts *opts)
     p->initarg = o.initarg;
     snprintf(p->name, sizeof p->name, "%s", o.name ? o.name : "cf-thread");
     p->workers = workers;
+    p->owner.left_pending = on_left_pending;
     cds_wfcq_init(&p->qhead, &p->qtail);
     pthread_mutex_init(&p->mu, NULL);
     pthread_mutex_init(&p->join_mu, NULL);

@@ -16,7 +16,10 @@
 
 typedef struct cf__thread_pool cf__thread_pool;
 
+/* Each worker counts what it ran in its own cache line, written only by itself (a plain
+ * load+store, no locked instruction, no line bouncing between workers); stats sum them. */
 typedef struct cf__worker {
+    alignas(CF__LINE) _Atomic size_t started, completed, failed;
     cf__thread_pool *pool;
     pthread_t        thread;
     int              index;      /* 1-based, for the name */
@@ -37,10 +40,11 @@ struct cf__thread_pool {
     alignas(CF__LINE) struct cds_wfcq_head qhead;
     alignas(CF__LINE) struct cds_wfcq_tail qtail;
 
-    /* Submit side. `inflight` counts submits between their closed check and their enqueue; a
-     * closer sets `closed` then waits for inflight == 0, after which nothing more is enqueued
-     * (Dekker pair, both seq_cst), and only then sets `sealed`. */
-    alignas(CF__LINE) _Atomic size_t pending;   /* submitted, not started, not cancelled */
+    /* Submit side. `inflight` counts submits between their closed check and their last touch of
+     * the pool; a closer sets `closed` then waits for inflight == 0, after which nothing more is
+     * enqueued (Dekker pair, both seq_cst), and only then sets `sealed`. */
+    alignas(CF__LINE) _Atomic size_t submitted; /* futures queued, ever */
+    _Atomic size_t   reserved;  /* max_pending only: queued, not started, not left */
     _Atomic int      inflight;
     _Atomic int      closed;    /* 0, or ESHUTDOWN */
     atomic_bool      broken;    /* an initializer failed: CF_EBROKEN */
@@ -56,8 +60,10 @@ struct cf__thread_pool {
      * and starts a new thread only when there is none, so each idle worker covers one submit. */
     _Atomic int      idle_tokens;
 
-    /* Counters for cf_executor_stats. */
-    alignas(CF__LINE) _Atomic size_t running, completed, failed, cancelled;
+    /* Futures that left PENDING without being started (cancel, user completion, broken pool):
+     * rare, so shared counters. With the workers' counters and `submitted` they give the stats. */
+    alignas(CF__LINE) cf__owner owner;
+    _Atomic size_t   left_cancelled, left_completed, left_failed;
 
     /* Cold. mu guards spawning (nthreads, workers[].thread); join_mu serializes joiners. */
     pthread_mutex_t mu, join_mu;
@@ -68,6 +74,8 @@ struct cf__thread_pool {
     cf__worker     *workers;
 };
 
+/* Gives back a max_pending slot and wakes blocked submitters. */
+void  cf__pool_release_slot(cf__thread_pool *p);
 /* Takes one idle token if there is one. */
 bool  cf__pool_claim_idle(cf__thread_pool *p);
 

@@ -9,7 +9,7 @@
  * - Chain wake-up: a worker that takes a task and sees more queued, with nobody spinning, wakes
  *   one sleeper, so a burst fans out over the workers while a submit pays at most one wake.
  * - Counters are updated before a future's state is published, so whoever sees a future done
- *   also sees it counted in cf_executor_stats.
+ *   also sees it counted in cf_executor_stats (the completion's release orders them).
  * - Lifetime: the pool is reference-counted: the user's handle plus one per live worker. A
  *   worker whose own task shut the pool down detaches itself and frees the pool on its way out. */
 #include <errno.h>
@@ -159,31 +159,33 @@ static cf_future *park_wait(cf__thread_pool *p)
     }
 }
 
-static void run(cf__thread_pool *p, cf_future *f)
+/* Single-writer counter: only this worker writes it, so no locked instruction is needed. */
+static void bump(_Atomic size_t *c)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1, memory_order_relaxed);
+}
+
+static void run(cf__thread_pool *p, cf__worker *w, cf_future *f)
 {
     if (!cf_future_set_running(f))
         return;                  /* cancelled or completed while queued: already counted */
-    atomic_fetch_add_explicit(&p->running, 1, memory_order_relaxed);
-    atomic_fetch_sub_explicit(&p->pending, 1, memory_order_relaxed);
-    if (p->max_pending && atomic_load(&p->nblocked) > 0) {
-        atomic_fetch_add(&p->space_seq, 1);
-        cf__futex_wake(&p->space_seq, CF__WAKE_ALL);
-    }
+    bump(&w->started);
+    if (p->max_pending)
+        cf__pool_release_slot(p);
 
     cf__task_ctx ctx;
     cf__task_ctx *prev = cf__task_enter(&ctx, f, &p->cancel_running);
     void *r = f->fn(f->arg);
     cf__task_leave(prev);
 
-    atomic_fetch_add_explicit(ctx.err ? &p->failed : &p->completed, 1, memory_order_relaxed);
-    atomic_fetch_sub_explicit(&p->running, 1, memory_order_relaxed);
-    cf__future_complete(f, CF_FINISHED, ctx.err, ctx.err ? NULL : r, ctx.msg);
+    bump(ctx.err ? &w->failed : &w->completed);   /* before the state is published */
+    cf__future_complete_ref(f, CF_FINISHED, ctx.err, ctx.err ? NULL : r, ctx.msg, true);
 }
 
 static void fail_broken(cf__thread_pool *p, cf_future *f)
 {
     char *msg = p->broken_msg ? strdup(p->broken_msg) : NULL;
-    cf__future_complete(f, CF_FINISHED, CF_EBROKEN, NULL, msg);   /* counted by on_left_pending */
+    cf__future_complete_ref(f, CF_FINISHED, CF_EBROKEN, NULL, msg, true);   /* on_left_pending counts */
 }
 
 static void run_initializer(cf__thread_pool *p)
@@ -222,7 +224,7 @@ void *cf__worker_main(void *arg)
         if (atomic_load_explicit(&p->broken, memory_order_acquire))
             fail_broken(p, f);
         else
-            run(p, f);
+            run(p, w, f);
         cf_future_unref(f);      /* the queue's reference */
     }
     this_pool = NULL;
