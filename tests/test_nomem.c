@@ -1,0 +1,159 @@
+/* test_nomem.c: every allocation the library makes may fail. This program replaces malloc,
+ * calloc, realloc and aligned_alloc (symbol interposition reaches into libcfutures) with versions
+ * that fail the k-th call, for every k over each operation, and checks that each call either
+ * succeeds or reports ENOMEM (or EAGAIN for a thread that could not start), never crashes, never
+ * hangs, and loses no future. Not built under sanitizers, which own malloc themselves. */
+#include <string.h>
+
+#include "testutil.h"
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+
+static _Atomic long countdown = -1;   /* -1: never fail; 0: fail this call and stay failing */
+static _Atomic long failures;
+
+static bool fail_now(void)
+{
+    long c = atomic_load(&countdown);
+    while (c > 0 && !atomic_compare_exchange_weak(&countdown, &c, c - 1))
+        ;
+    if (c == 0) {
+        atomic_fetch_add(&failures, 1);
+        errno = ENOMEM;          /* as the real allocator does (glibc asserts on it) */
+        return true;
+    }
+    return false;
+}
+
+CF_EXTERN void *malloc(size_t n) { return fail_now() ? NULL : __libc_malloc(n); }
+CF_EXTERN void *calloc(size_t a, size_t b) { return fail_now() ? NULL : __libc_calloc(a, b); }
+CF_EXTERN void *realloc(void *p, size_t n) { return fail_now() ? NULL : __libc_realloc(p, n); }
+CF_EXTERN void *aligned_alloc(size_t a, size_t n) { return fail_now() ? NULL : __libc_memalign(a, n); }
+
+static void inject(long k) { atomic_store(&countdown, k); }
+static void stop(void) { atomic_store(&countdown, -1); }
+
+static void *identity(void *arg) { return arg; }
+static void noop_cb(cf_future *f, void *arg) { (void)f; (void)arg; }
+
+START_TEST(futures_without_memory)
+{
+    for (long k = 0; k < 4; k++) {
+        inject(k);
+        errno = 0;
+        cf_future *f = cf_future_new();
+        int e = errno;
+        stop();
+        if (!f) {
+            ck_assert_int_eq(e, ENOMEM);
+            continue;
+        }
+        /* A second callback allocates; the first never does. */
+        inject(0);
+        int r1 = cf_future_add_done_callback(f, noop_cb, NULL);
+        int r2 = cf_future_add_done_callback(f, noop_cb, NULL);
+        int r3 = cf_future_set_error(f, EIO, "message copy may fail");
+        stop();
+        ck_assert_int_eq(r1, 0);
+        ck_assert_int_eq(r2, ENOMEM);
+        ck_assert_int_eq(r3, 0);     /* still fails the future, with the default text */
+        const char *msg;
+        ck_assert_int_eq(cf_future_error(f, 0, &msg), EIO);
+        ck_assert_str_eq(msg, cf_strerror(EIO));
+        cf_future_unref(f);
+    }
+}
+END_TEST
+
+START_TEST(waits_without_memory)
+{
+    enum { N = 100 };          /* more than cf_wait keeps on its stack */
+    cf_future *fs[N];
+    for (int i = 0; i < N; i++)
+        fs[i] = cf_future_new();
+    for (long k = 0; k < 4; k++) {
+        inject(k);
+        int r = cf_wait(fs, N, 0.001, CF_FIRST_COMPLETED);
+        errno = 0;
+        cf_as_completed *it = cf_as_completed_new(fs, N);
+        int e = errno;
+        stop();
+        ck_assert(r == ENOMEM || r == ETIMEDOUT);
+        if (!it)
+            ck_assert_int_eq(e, ENOMEM);
+        cf_as_completed_free(it);
+    }
+    for (int i = 0; i < N; i++)
+        cf_future_unref(fs[i]);
+}
+END_TEST
+
+START_TEST(pools_without_memory)
+{
+    /* For every k: create a pool, submit, map, with the k-th allocation failing. */
+    int all_ok = 0, some_refused = 0;
+    for (long k = 0; k < 60; k++) {
+        inject(k);
+        errno = 0;
+        cf_executor *ex = cf_thread_pool_new(&(cf_pool_opts){ .max_workers = 2 });
+        int e = errno;
+        cf_future *fs[8];
+        int errs[8];
+        for (int i = 0; i < 8; i++) {
+            fs[i] = ex ? cf_submit(ex, identity, (void *)(intptr_t)(i + 1)) : NULL;
+            errs[i] = errno;
+        }
+        void *args[16], *res[16];
+        for (int i = 0; i < 16; i++)
+            args[i] = (void *)(intptr_t)i;
+        int mr = ex ? cf_map(ex, identity, args, res, 16, 3, 10) : 0;
+        stop();
+        if (!ex) {
+            ck_assert_int_eq(e, ENOMEM);
+            continue;
+        }
+        ck_assert(mr == 0 || mr == ENOMEM || mr == EAGAIN);
+        bool all = mr == 0;
+        for (int i = 0; i < 8; i++)
+            all = all && fs[i];
+        all_ok += all;
+        some_refused += !all;
+        if (mr == 0)
+            for (int i = 0; i < 16; i++)
+                ck_assert_ptr_eq(res[i], args[i]);
+        for (int i = 0; i < 8; i++) {
+            if (!fs[i]) {
+                ck_assert(errs[i] == ENOMEM || errs[i] == EAGAIN);
+                continue;
+            }
+            void *v;
+            int r = cf_future_result(fs[i], 30, &v);     /* nothing accepted is lost */
+            ck_assert(r == 0 || r == EAGAIN);
+            if (r == 0)
+                ck_assert_ptr_eq(v, (void *)(intptr_t)(i + 1));
+            cf_future_unref(fs[i]);
+        }
+        cf_executor_free(ex);
+    }
+    ck_assert_int_gt(atomic_load(&failures), 0);
+    ck_assert_int_gt(all_ok, 0);         /* k ran past every allocation the calls make */
+    ck_assert_int_gt(some_refused, 5);   /* and failed each of them on the way */
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("nomem");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, futures_without_memory);
+    tcase_add_test(tc, waits_without_memory);
+    tcase_add_test(tc, pools_without_memory);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+CF_RUN_SUITE(suite)
