@@ -6,5 +6,6 @@
 #include "cfutures/errors.h"
 #include "cfutures/future.h"
 #include "cfutures/executor.h"
+#include "cfutures/queue.h"
 
 #endif

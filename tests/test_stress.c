@@ -25,7 +25,7 @@ static void *work(void *arg)
 static void on_done(cf_future *f, void *arg)
 {
     (void)arg;
-    ck_assert(cf_future_done(f));
+    HOT_ASSERT(cf_future_done(f));
     atomic_fetch_add_explicit(&T.callbacks, 1, memory_order_relaxed);
 }
 
@@ -48,10 +48,10 @@ static void *submit_loop(void *arg)
         for (; k < WINDOW && base + k < s->n; k++) {
             uintptr_t x = (uintptr_t)(rnd(&s->seed) % 100000);
             cf_future *f = cf_submit(s->ex, work, (void *)x);
-            ck_assert_ptr_nonnull(f);
+            HOT_ASSERT(f);
             atomic_fetch_add_explicit(&T.submitted, 1, memory_order_relaxed);
             /* Half the callbacks are added before completion, some race it. */
-            ck_assert_int_eq(cf_future_add_done_callback(f, on_done, NULL), 0);
+            HOT_ASSERT((cf_future_add_done_callback(f, on_done, NULL)) == (0));
             win[k] = f;
             if (rnd(&s->seed) % 10 == 0 && cf_future_cancel(f))
                 atomic_fetch_add_explicit(&T.cancelled_ok, 1, memory_order_relaxed);
@@ -66,16 +66,16 @@ static void *submit_loop(void *arg)
             if (e == ETIMEDOUT)
                 continue;     /* it may complete right after; the wait below covers it */
             if (e == ECANCELED)
-                ck_assert_int_eq(cf_future_state(f), CF_CANCELLED);
+                HOT_ASSERT((cf_future_state(f)) == (CF_CANCELLED));
             else if (e == 0)
-                ck_assert_int_eq((uintptr_t)v % 2, 0);
+                HOT_ASSERT(((uintptr_t)v % 2) == (0));
             else
-                ck_assert_int_eq(e, EIO);
+                HOT_ASSERT((e) == (EIO));
         }
-        ck_assert_int_eq(cf_wait(win, (size_t)k, CF_FOREVER, CF_ALL_COMPLETED), 0);
+        HOT_ASSERT((cf_wait(win, (size_t)k, CF_FOREVER, CF_ALL_COMPLETED)) == (0));
         for (int i = 0; i < k; i++) {
             if (cf_future_state(win[i]) != CF_CANCELLED)
-                ck_assert_int_eq(cf_future_state(win[i]), CF_FINISHED);
+                HOT_ASSERT((cf_future_state(win[i])) == (CF_FINISHED));
             cf_future_unref(win[i]);
         }
         base += k;
@@ -139,7 +139,7 @@ static void *add_callbacks(void *arg)
 {
     cf_future *f = arg;
     for (int i = 0; i < 50; i++)
-        ck_assert_int_eq(cf_future_add_done_callback(f, on_done, NULL), 0);
+        HOT_ASSERT((cf_future_add_done_callback(f, on_done, NULL)) == (0));
     return NULL;
 }
 
@@ -182,7 +182,7 @@ static void *submit_until_refused(void *arg)
     while (r->n < r->cap) {
         cf_future *f = cf_submit(r->ex, work, (void *)(uintptr_t)(rnd(&r->seed) % 1000 + 1));
         if (!f) {
-            ck_assert_int_eq(errno, ESHUTDOWN);
+            HOT_ASSERT((errno) == (ESHUTDOWN));
             atomic_fetch_add(&T.rejected, 1);
             break;
         }
@@ -214,7 +214,7 @@ START_TEST(shutdown_races_submit)
             for (long k = 0; k < rs[i].n; k++) {
                 cf_future *f = rs[i].got[k];
                 /* shutdown(wait) returned, or the submit came before it: all done by now. */
-                ck_assert_int_eq(cf_future_result(f, 30, NULL) == ETIMEDOUT, 0);
+                HOT_ASSERT(cf_future_result(f, 30, NULL) != ETIMEDOUT);
                 if (cf_future_state(f) == CF_CANCELLED)
                     cancelled++;
                 else

@@ -212,7 +212,7 @@ START_TEST(as_completed_and_wait_race_completions)
         cf_future *out;
         memset(seen, 0, (size_t)n);
         while (cf_as_completed_next(it, CF_FOREVER, &out) == 0) {
-            ck_assert(cf_future_done(out));
+            HOT_ASSERT(cf_future_done(out));
             got++;
         }
         ck_assert_int_eq(got, n);
@@ -223,10 +223,10 @@ START_TEST(as_completed_and_wait_race_completions)
         for (int i = 0; i < n; i++) {
             void *v;
             if (i % 5 == 0)
-                ck_assert_int_eq(cf_future_state(fs[i]), CF_CANCELLED);
+                HOT_ASSERT(cf_future_state(fs[i]) == CF_CANCELLED);
             else {
-                ck_assert_int_eq(cf_future_result(fs[i], 0, &v), 0);
-                ck_assert_ptr_eq(v, (void *)(intptr_t)i);
+                HOT_ASSERT(cf_future_result(fs[i], 0, &v) == 0);
+                HOT_ASSERT(v == (void *)(intptr_t)i);
             }
             cf_future_unref(fs[i]);
         }

@@ -1,0 +1,78 @@
+/* cfutures/queue.h: queues between threads.
+ *  - cf_lfqueue: unbounded multi-producer multi-consumer queue of pointers, lock-free for
+ *    producers (liburcu's wait-free cds_wfcq), non-blocking for everyone: push never waits,
+ *    pop returns EAGAIN when empty. Nodes are recycled, so the steady state calls no malloc.
+ *  - cf_queue: a blocking queue with Python's queue.Queue semantics: FIFO (bounded or not),
+ *    LIFO, priority; put/get with timeouts, task_done/join, and shutdown as in Python 3.13.
+ *
+ * Which calls may run concurrently with which (same queue; "yes" = safe, no external lock):
+ *
+ *                     | push | pop | empty | free
+ *   cf_lfqueue_push   | yes  | yes | yes   | no
+ *   cf_lfqueue_pop    | yes  | yes | yes   | no
+ *   cf_lfqueue_empty  | yes  | yes | yes   | no
+ *
+ *                     | put | get | size | task_done | join | shutdown | free
+ *   cf_queue_*        | yes | yes | yes  | yes       | yes  | yes      | no
+ *
+ * free must be the last call on a queue: no other thread may be inside, or blocked in, a call on
+ * it. Items left in a queue are not freed by it (they are the caller's pointers). */
+#ifndef CFUTURES_QUEUE_H
+#define CFUTURES_QUEUE_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cf_lfqueue cf_lfqueue;
+/* A new empty queue. NULL + errno ENOMEM. */
+CF_EXTERN cf_lfqueue *cf_lfqueue_new(void);                     /* NULL + errno ENOMEM */
+/* Appends item (any pointer, NULL included). Wait-free except when a node must be allocated.
+ * 0 | ENOMEM | EINVAL (NULL q). */
+CF_EXTERN int   cf_lfqueue_push(cf_lfqueue *q, void *item);     /* 0 | ENOMEM */
+/* Takes the oldest item. Never sleeps; consumers serialize on a short internal lock.
+ * 0 | EAGAIN when empty (a push still in progress may count as not there yet) | EINVAL. */
+CF_EXTERN int   cf_lfqueue_pop(cf_lfqueue *q, void **item);     /* 0 | EAGAIN when empty */
+/* A snapshot: true when no item is there. NULL q reads as empty. */
+CF_EXTERN bool  cf_lfqueue_empty(cf_lfqueue *q);
+/* Frees the queue and its nodes. NULL: no-op. */
+CF_EXTERN void  cf_lfqueue_free(cf_lfqueue *q);                 /* items left are not freed */
+
+typedef struct cf_queue cf_queue;
+typedef int (*cf_cmp_fn)(const void *a, const void *b);   /* < 0: a comes out first */
+/* Constructors: maxsize 0 = unbounded. NULL + errno ENOMEM | EINVAL (NULL cmp). Storage grows on
+ * demand (never more than maxsize slots), so a large maxsize costs nothing up front. */
+CF_EXTERN cf_queue *cf_queue_new(size_t maxsize);                    /* FIFO; 0 = unbounded */
+CF_EXTERN cf_queue *cf_queue_new_lifo(size_t maxsize);
+/* Priority queue: the item for which cmp says "first" comes out first; equal items come out in
+ * insertion order. cmp receives the item pointers themselves. */
+CF_EXTERN cf_queue *cf_queue_new_priority(size_t maxsize, cf_cmp_fn cmp);
+/* Adds item, waiting up to timeout while the queue is full. Wakes one waiting getter.
+ * 0 | EAGAIN (timeout 0, full) | ETIMEDOUT | EPIPE (shut down; takes precedence) | ENOMEM
+ * (growing storage) | EINVAL. */
+CF_EXTERN int    cf_queue_put(cf_queue *q, void *item, double timeout);   /* 0 | EAGAIN (timeout 0, full) | ETIMEDOUT | EPIPE (shut down) */
+/* Removes the next item, waiting up to timeout while the queue is empty. Wakes one waiting
+ * putter. After shutdown it still drains what is left, then returns EPIPE.
+ * 0 | EAGAIN (timeout 0, empty) | ETIMEDOUT | EPIPE (shut down and drained) | EINVAL. */
+CF_EXTERN int    cf_queue_get(cf_queue *q, double timeout, void **item);  /* 0 | EAGAIN (timeout 0, empty) | ETIMEDOUT | EPIPE (shut down and drained) */
+/* Items in the queue now (0 for NULL). */
+CF_EXTERN size_t cf_queue_size(cf_queue *q);
+/* One item taken by get is fully processed (Python's task_done). Wakes joiners at zero.
+ * 0 | EINVAL when called more times than items were put (or NULL q). */
+CF_EXTERN int    cf_queue_task_done(cf_queue *q);                   /* 0 | EINVAL when called more times than items were put */
+/* Waits until every item put has been marked task_done. 0 | ETIMEDOUT | EINVAL. */
+CF_EXTERN int    cf_queue_join(cf_queue *q, double timeout);        /* 0 | ETIMEDOUT */
+/* Python 3.13's shutdown: later puts fail with EPIPE; gets drain what is left, then EPIPE.
+ * immediate: what is left is dropped at once (and counted as task_done, which may release
+ * joiners) and gets fail with EPIPE at once. Every blocked put and get wakes. Idempotent;
+ * a later immediate shutdown still drops. */
+CF_EXTERN void   cf_queue_shutdown(cf_queue *q, bool immediate);
+/* Frees the queue (NULL: no-op); items left are not freed. */
+CF_EXTERN void   cf_queue_free(cf_queue *q);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,73 @@
+/* lfqueue.c: cf_lfqueue, an unbounded MPMC queue of pointers over liburcu's cds_wfcq.
+ * Producers enqueue with one xchg (wait-free); consumers serialize on the head's mutex for a few
+ * instructions (cds_wfcq requires mutual exclusion among dequeuers), and never sleep otherwise.
+ * The item is published through the node with release/acquire (see node_cache.h). Nodes come
+ * from and go back to node_cache.c. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "cfutures/queue.h"
+#include "node_cache.h"
+
+struct cf_lfqueue {
+    struct cds_wfcq_head head;   /* consumers' side, with the dequeue mutex */
+    char                 pad[64];
+    struct cds_wfcq_tail tail;   /* producers' side */
+};
+
+CF_EXTERN cf_lfqueue *cf_lfqueue_new(void)
+{
+    cf_lfqueue *q = malloc(sizeof *q);
+    if (!q) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    cds_wfcq_init(&q->head, &q->tail);
+    return q;
+}
+
+CF_EXTERN int cf_lfqueue_push(cf_lfqueue *q, void *item)
+{
+    if (!q)
+        return EINVAL;
+    cf__lfnode *n = cf__lfnode_get();
+    if (!n)
+        return ENOMEM;
+    cds_wfcq_node_init(&n->node);
+    atomic_store_explicit(&n->item, item, memory_order_release);
+    cds_wfcq_enqueue(&q->head, &q->tail, &n->node);
+    return 0;
+}
+
+CF_EXTERN int cf_lfqueue_pop(cf_lfqueue *q, void **item)
+{
+    if (!q)
+        return EINVAL;
+    if (cds_wfcq_empty(&q->head, &q->tail))
+        return EAGAIN;
+    struct cds_wfcq_node *node = cds_wfcq_dequeue_blocking(&q->head, &q->tail);
+    if (!node)
+        return EAGAIN;
+    cf__lfnode *n = caa_container_of(node, cf__lfnode, node);
+    void *v = atomic_load_explicit(&n->item, memory_order_acquire);
+    cf__lfnode_put(n);
+    if (item)
+        *item = v;
+    return 0;
+}
+
+CF_EXTERN bool cf_lfqueue_empty(cf_lfqueue *q)
+{
+    return !q || cds_wfcq_empty(&q->head, &q->tail);
+}
+
+CF_EXTERN void cf_lfqueue_free(cf_lfqueue *q)
+{
+    if (!q)
+        return;
+    struct cds_wfcq_node *node;
+    while ((node = cds_wfcq_dequeue_blocking(&q->head, &q->tail)))
+        cf__lfnode_put(caa_container_of(node, cf__lfnode, node));
+    cds_wfcq_destroy(&q->head, &q->tail);
+    free(q);
+}

@@ -1,0 +1,160 @@
+/* test_lfqueue.c: cf_lfqueue: FIFO order, empty/EAGAIN, NULL items, bad input, node recycling
+ * across threads, and an N x M stress with tagged items: each arrives exactly once and every
+ * producer's items arrive in the order it pushed them. */
+#include <sched.h>
+#include <string.h>
+
+#include "testutil.h"
+
+START_TEST(fifo_and_empty)
+{
+    cf_lfqueue *q = cf_lfqueue_new();
+    ck_assert_ptr_nonnull(q);
+    ck_assert(cf_lfqueue_empty(q));
+    void *v = (void *)1;
+    ck_assert_int_eq(cf_lfqueue_pop(q, &v), EAGAIN);
+    ck_assert_ptr_eq(v, (void *)1);
+    for (intptr_t i = 0; i < 1000; i++)
+        ck_assert_int_eq(cf_lfqueue_push(q, (void *)i), 0);
+    ck_assert(!cf_lfqueue_empty(q));
+    for (intptr_t i = 0; i < 1000; i++) {
+        ck_assert_int_eq(cf_lfqueue_pop(q, &v), 0);
+        ck_assert_ptr_eq(v, (void *)i);
+    }
+    ck_assert(cf_lfqueue_empty(q));
+    ck_assert_int_eq(cf_lfqueue_push(q, NULL), 0);        /* NULL is an item like any other */
+    ck_assert_int_eq(cf_lfqueue_pop(q, NULL), 0);
+    ck_assert_int_eq(cf_lfqueue_pop(q, &v), EAGAIN);
+    for (int i = 0; i < 10; i++)
+        cf_lfqueue_push(q, q);                            /* left in the queue at free */
+    cf_lfqueue_free(q);
+    cf_lfqueue_free(NULL);
+}
+END_TEST
+
+START_TEST(bad_input)
+{
+    ck_assert_int_eq(cf_lfqueue_push(NULL, NULL), EINVAL);
+    ck_assert_int_eq(cf_lfqueue_pop(NULL, NULL), EINVAL);
+    ck_assert(cf_lfqueue_empty(NULL));
+}
+END_TEST
+
+/* Items encode (producer, sequence). */
+#define TAG(p, s) ((void *)(((uintptr_t)(p) << 40) | (uintptr_t)(s) | ((uintptr_t)1 << 56)))
+#define TAG_P(v) ((int)(((uintptr_t)(v) >> 40) & 0xffff))
+#define TAG_S(v) ((long)((uintptr_t)(v) & ((1ul << 40) - 1)))
+
+typedef struct lfctx {
+    cf_lfqueue        *q;
+    int                producers, consumers;
+    long               per_producer;
+    _Atomic long       consumed;
+    _Atomic int        producers_done;
+    unsigned char     *seen;           /* producers * per_producer flags */
+    pthread_barrier_t  start;
+} lfctx;
+
+typedef struct lfarg { lfctx *c; int id; } lfarg;
+
+static void *lf_producer(void *arg)
+{
+    lfarg *a = arg;
+    lfctx *c = a->c;
+    uint32_t seed = (uint32_t)a->id + 11;
+    pthread_barrier_wait(&c->start);
+    for (long s = 0; s < c->per_producer; s++) {
+        HOT_ASSERT(cf_lfqueue_push(c->q, TAG(a->id, s)) == 0);
+        if (rnd(&seed) % 4096 == 0)
+            sched_yield();
+    }
+    atomic_fetch_add(&c->producers_done, 1);
+    return NULL;
+}
+
+static void *lf_consumer(void *arg)
+{
+    lfarg *a = arg;
+    lfctx *c = a->c;
+    long *last = malloc((size_t)c->producers * sizeof *last);
+    for (int p = 0; p < c->producers; p++)
+        last[p] = -1;
+    long total = (long)c->producers * c->per_producer;
+    pthread_barrier_wait(&c->start);
+    for (;;) {
+        void *v;
+        int r = cf_lfqueue_pop(c->q, &v);
+        if (r == EAGAIN) {
+            if (atomic_load(&c->consumed) >= total)
+                break;
+            sched_yield();
+            continue;
+        }
+        HOT_ASSERT(r == 0);
+        int p = TAG_P(v);
+        long s = TAG_S(v);
+        HOT_ASSERT(p < c->producers);
+        HOT_ASSERT(s < c->per_producer);
+        /* Per-producer FIFO: one consumer sees each producer's items in increasing order. */
+        HOT_ASSERT(s > last[p]);
+        last[p] = s;
+        unsigned char *flag = &c->seen[(long)p * c->per_producer + s];
+        HOT_ASSERT(__atomic_exchange_n(flag, 1, __ATOMIC_RELAXED) == 0);   /* exactly once */
+        atomic_fetch_add(&c->consumed, 1);
+    }
+    free(last);
+    return NULL;
+}
+
+static void run_lf(int producers, int consumers, long total)
+{
+    lfctx c = { .producers = producers, .consumers = consumers };
+    c.per_producer = total / producers;
+    c.q = cf_lfqueue_new();
+    c.seen = calloc((size_t)(producers * c.per_producer), 1);
+    pthread_barrier_init(&c.start, NULL, (unsigned)(producers + consumers));
+    pthread_t t[16];
+    lfarg a[16];
+    for (int i = 0; i < producers + consumers; i++) {
+        a[i] = (lfarg){ &c, i < producers ? i : i - producers };
+        pthread_create(&t[i], NULL, i < producers ? lf_producer : lf_consumer, &a[i]);
+    }
+    for (int i = 0; i < producers + consumers; i++)
+        pthread_join(t[i], NULL);
+    ck_assert_int_eq(atomic_load(&c.consumed), producers * c.per_producer);
+    for (long i = 0; i < producers * c.per_producer; i++)
+        HOT_ASSERT(c.seen[i] == 1);
+    ck_assert(cf_lfqueue_empty(c.q));
+    pthread_barrier_destroy(&c.start);
+    free(c.seen);
+    cf_lfqueue_free(c.q);
+}
+
+START_TEST(stress_1x1) { run_lf(1, 1, cf_scaled(1000000)); }
+END_TEST
+START_TEST(stress_4x4) { run_lf(4, 4, cf_scaled(1000000)); }
+END_TEST
+START_TEST(stress_8x8) { run_lf(8, 8, cf_scaled(1000000)); }
+END_TEST
+START_TEST(stress_8x1) { run_lf(8, 1, cf_scaled(400000)); }
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("lfqueue");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, fifo_and_empty);
+    tcase_add_test(tc, bad_input);
+    suite_add_tcase(s, tc);
+    TCase *st = tcase_create("stress");
+    tcase_set_timeout(st, 120);
+    tcase_add_test(st, stress_1x1);
+    tcase_add_test(st, stress_4x4);
+    tcase_add_test(st, stress_8x8);
+    tcase_add_test(st, stress_8x1);
+    suite_add_tcase(s, st);
+    return s;
+}
+
+CF_RUN_SUITE(suite)
