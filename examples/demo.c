@@ -1,9 +1,10 @@
-/* demo.c: the README's main command. "I/O-bound concurrency: using futures and threading":
- * counts lines, words and bytes of every file under a directory with one thread-pool task per
- * file, collects the futures with as_completed while drawing a progress bar, then does the same
- * serially and prints the speed-up. Mode "queue" (producer -> cf_queue -> workers) is the hook for
- * the queue issue. */
+/* demo.c: the README's main command. Mode "files", "I/O-bound concurrency: using futures and
+ * threading": counts lines, words and bytes of every file under a directory with one thread-pool
+ * task per file, collects the futures with as_completed while drawing a progress bar, then does
+ * the same serially and prints the speed-up. Mode "queue", "using queues and threading": the same
+ * work through a producer thread, a bounded cf_queue and worker threads. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,7 +117,10 @@ static void run_serial(const file_list *files, run_result *out)
     out->seconds = now() - t0;
 }
 
-static int mode_files(const char *root, int workers, bool warm)
+typedef int (*runner)(const file_list *, int, run_result *);
+
+static int mode_run(const char *root, int workers, bool warm, runner run, const char *title,
+                    const char *label)
 {
     file_list files;
     int e = files_collect(root, &files);
@@ -124,7 +128,7 @@ static int mode_files(const char *root, int workers, bool warm)
         fprintf(stderr, "cf_demo: cannot walk %s: %s\n", root, strerror(e));
         return 1;
     }
-    printf("cfutures demo: I/O-bound concurrency with futures and threads\n");
+    printf("cfutures demo: %s\n", title);
     printf("counting lines, words and bytes of %zu files under %s, one task per file\n\n",
            files.n, root);
     run_result pool, serial;
@@ -134,14 +138,14 @@ static int mode_files(const char *root, int workers, bool warm)
         fprintf(stderr, "warming the page cache (untimed)...\n");
         run_serial(&files, &serial);
     }
-    if ((e = run_pool(&files, workers, &pool))) {
+    if ((e = run(&files, workers, &pool))) {
         fprintf(stderr, "cf_demo: %s\n", cf_strerror(e));
         files_free(&files);
         return 1;
     }
     run_serial(&files, &serial);
     printf("%-28s %14s %14s %16s %8s %9s\n", "", "lines", "words", "bytes", "failed", "seconds");
-    printf("%-28s %14llu %14llu %16llu %8zu %9.3f\n", "thread pool (as_completed)",
+    printf("%-28s %14llu %14llu %16llu %8zu %9.3f\n", label,
            pool.total.lines, pool.total.words, pool.total.bytes, pool.failed, pool.seconds);
     printf("%-28s %14llu %14llu %16llu %8zu %9.3f\n", "serial", serial.total.lines,
            serial.total.words, serial.total.bytes, serial.failed, serial.seconds);
@@ -156,13 +160,95 @@ static int mode_files(const char *root, int workers, bool warm)
     return same ? 0 : 1;
 }
 
-static int mode_queue(const char *root, int workers)
+/* Mode "queue": "using queues and threading". A producer thread puts every path on a bounded
+ * work queue; worker threads get paths, count them and put the counts on a result queue; the main
+ * thread collects one result per file. Shutting the work queue down tells the workers to finish
+ * what is queued and stop: no sentinel values needed. */
+typedef struct queue_demo {
+    const file_list *files;
+    cf_queue        *work, *results;
+} queue_demo;
+
+typedef struct wc_result {
+    int       err;
+    wc_counts c;
+} wc_result;
+
+static void *producer(void *arg)
 {
-    (void)root;
-    (void)workers;
-    fprintf(stderr, "cf_demo: mode 'queue' (producer -> cf_queue -> worker threads) comes with "
-                    "the queue issue; not built yet\n");
-    return 2;
+    queue_demo *qd = arg;
+    for (size_t i = 0; i < qd->files->n; i++)
+        if (cf_queue_put(qd->work, qd->files->paths[i], CF_FOREVER))
+            break;
+    cf_queue_shutdown(qd->work, false);        /* workers drain what is left, then stop */
+    return NULL;
+}
+
+static void *queue_worker(void *arg)
+{
+    queue_demo *qd = arg;
+    void *path;
+    while (cf_queue_get(qd->work, CF_FOREVER, &path) == 0) {
+        wc_result *r = malloc(sizeof *r);
+        if (r)
+            r->err = wc_file(path, &r->c);
+        cf_queue_put(qd->results, r, CF_FOREVER);   /* NULL: out of memory, counted as failed */
+        cf_queue_task_done(qd->work);
+    }
+    return NULL;
+}
+
+static int run_queues(const file_list *files, int workers, run_result *out)
+{
+    queue_demo qd = { files, cf_queue_new(1024), cf_queue_new(0) };
+    pthread_t prod, *ws = calloc((size_t)workers, sizeof *ws);
+    if (!qd.work || !qd.results || !ws) {
+        cf_queue_free(qd.work);
+        cf_queue_free(qd.results);
+        free(ws);
+        return ENOMEM;
+    }
+    memset(out, 0, sizeof *out);
+    double t0 = now();
+    int started = 0;
+    for (; started < workers; started++)
+        if (pthread_create(&ws[started], NULL, queue_worker, &qd))
+            break;
+    if (started == 0 || pthread_create(&prod, NULL, producer, &qd)) {
+        cf_queue_shutdown(qd.work, true);
+        for (int i = 0; i < started; i++)
+            pthread_join(ws[i], NULL);
+        cf_queue_free(qd.work);
+        cf_queue_free(qd.results);
+        free(ws);
+        return EAGAIN;
+    }
+    bool tty = isatty(STDERR_FILENO);
+    size_t step = files->n / 200 + 1;
+    for (size_t done = 0; done < files->n;) {
+        wc_result *r;
+        if (cf_queue_get(qd.results, CF_FOREVER, (void **)&r))
+            break;
+        if (r && r->err == 0) {
+            out->total.lines += r->c.lines;
+            out->total.words += r->c.words;
+            out->total.bytes += r->c.bytes;
+        } else {
+            out->failed++;
+        }
+        free(r);
+        done++;
+        if (tty && (done % step == 0 || done == files->n))
+            progress(done, files->n, t0);
+    }
+    out->seconds = now() - t0;
+    pthread_join(prod, NULL);
+    for (int i = 0; i < started; i++)
+        pthread_join(ws[i], NULL);
+    cf_queue_free(qd.work);
+    cf_queue_free(qd.results);
+    free(ws);
+    return 0;
 }
 
 static void usage(void)
@@ -170,6 +256,7 @@ static void usage(void)
     fprintf(stderr, "usage: cf_demo [--mode files|queue] [--workers N] [--cold] [DIR]\n"
                     "  files (default): one thread-pool task per file under DIR (default "
                     "/usr/share), collected with as_completed\n"
+                    "  queue: a producer thread, a bounded cf_queue, worker threads, a result queue\n"
                     "  --cold: skip the untimed pass that warms the page cache\n");
 }
 
@@ -197,9 +284,12 @@ int main(int argc, char **argv)
         return 2;
     }
     if (!strcmp(mode, "files"))
-        return mode_files(root, workers, warm);
+        return mode_run(root, workers, warm, run_pool,
+                        "I/O-bound concurrency using futures and threading", "thread pool (as_completed)");
     if (!strcmp(mode, "queue"))
-        return mode_queue(root, workers);
+        return mode_run(root, workers, warm, run_queues,
+                        "using queues and threading (producer -> cf_queue -> workers)",
+                        "threads + cf_queue");
     usage();
     return 2;
 }

@@ -144,6 +144,44 @@ START_TEST(pools_without_memory)
 }
 END_TEST
 
+START_TEST(queues_without_memory)
+{
+    for (long k = 0; k < 8; k++) {
+        inject(k);
+        errno = 0;
+        cf_lfqueue *lf = cf_lfqueue_new();
+        int e1 = errno;
+        int pushed = 0, r = 0;
+        while (lf && pushed < 600 && (r = cf_lfqueue_push(lf, (void *)1)) == 0)
+            pushed++;
+        errno = 0;
+        cf_queue *q = cf_queue_new(0);      /* unbounded: grows, may fail to */
+        int e2 = errno;
+        int put = 0, r2 = 0;
+        while (q && put < 100 && (r2 = cf_queue_put(q, (void *)2, 0)) == 0)
+            put++;
+        stop();
+        if (!lf)
+            ck_assert_int_eq(e1, ENOMEM);
+        else {
+            ck_assert(pushed == 600 || r == ENOMEM);
+            void *v;
+            for (int i = 0; i < pushed; i++)        /* what was pushed is all there */
+                ck_assert_int_eq(cf_lfqueue_pop(lf, &v), 0);
+            ck_assert_int_eq(cf_lfqueue_pop(lf, &v), EAGAIN);
+            cf_lfqueue_free(lf);
+        }
+        if (!q)
+            ck_assert_int_eq(e2, ENOMEM);
+        else {
+            ck_assert(put == 100 || r2 == ENOMEM);
+            ck_assert_uint_eq(cf_queue_size(q), (size_t)put);
+            cf_queue_free(q);
+        }
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("nomem");
@@ -152,6 +190,7 @@ static Suite *suite(void)
     tcase_add_test(tc, futures_without_memory);
     tcase_add_test(tc, waits_without_memory);
     tcase_add_test(tc, pools_without_memory);
+    tcase_add_test(tc, queues_without_memory);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -80,6 +80,22 @@ START_TEST(bounds_and_timeouts)
     ck_assert_int_eq(cf_queue_put(q, (void *)3, 0), 0);
     cf_queue_free(q);                                      /* items left: not ours to free */
 
+    /* Exact bounds whatever the storage: 3 (a ring of 4 cells), and 70000 (past the ring's
+     * limit: the locked store, grown on demand). */
+    size_t bounds[] = { 1, 3, 70000 };
+    for (int b = 0; b < 3; b++) {
+        q = cf_queue_new(bounds[b]);
+        for (size_t i = 0; i < bounds[b]; i++)
+            HOT_ASSERT(cf_queue_put(q, (void *)i, 0) == 0);
+        ck_assert_int_eq(cf_queue_put(q, NULL, 0), EAGAIN);
+        ck_assert_uint_eq(cf_queue_size(q), bounds[b]);
+        ck_assert_int_eq(cf_queue_get(q, 0, &v), 0);
+        ck_assert_ptr_eq(v, (void *)0);
+        ck_assert_int_eq(cf_queue_put(q, NULL, 0), 0);
+        ck_assert_int_eq(cf_queue_put(q, NULL, 0), EAGAIN);
+        cf_queue_free(q);
+    }
+
     /* A huge bound costs nothing up front; an unbounded queue grows. */
     q = cf_queue_new((size_t)-1);
     ck_assert_ptr_nonnull(q);
@@ -328,6 +344,10 @@ START_TEST(stress_fifo_bounded_8x8) { run_q(cf_queue_new(64), true, 8, 8, cf_sca
 END_TEST
 START_TEST(stress_fifo_unbounded_4x2) { run_q(cf_queue_new(0), true, 4, 2, cf_scaled(1000000)); }
 END_TEST
+START_TEST(stress_fifo_locked_bounded_2x3) { run_q(cf_queue_new(100000), true, 2, 3, cf_scaled(600000)); }
+END_TEST
+START_TEST(stress_fifo_bound_3_4x4) { run_q(cf_queue_new(3), true, 4, 4, cf_scaled(300000)); }
+END_TEST
 START_TEST(stress_lifo_4x4) { run_q(cf_queue_new_lifo(256), false, 4, 4, cf_scaled(1000000)); }
 END_TEST
 START_TEST(stress_priority_3x5) { run_q(cf_queue_new_priority(512, by_tag), false, 3, 5, cf_scaled(300000)); }
@@ -352,6 +372,8 @@ static Suite *suite(void)
     tcase_add_test(st, stress_fifo_bounded_2x2);
     tcase_add_test(st, stress_fifo_bounded_8x8);
     tcase_add_test(st, stress_fifo_unbounded_4x2);
+    tcase_add_test(st, stress_fifo_locked_bounded_2x3);
+    tcase_add_test(st, stress_fifo_bound_3_4x4);
     tcase_add_test(st, stress_lifo_4x4);
     tcase_add_test(st, stress_priority_3x5);
     suite_add_tcase(s, st);

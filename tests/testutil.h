@@ -16,7 +16,7 @@
 static inline long cf_scaled(long n)
 {
     const char *s = getenv("CF_SANITIZED");
-    return (s && *s == '1') ? (n / 10 > 0 ? n / 10 : 1) : n;
+    return (s && *s == '1') ? (n / 4 > 0 ? n / 4 : 1) : n;
 }
 
 static inline void sleep_ms(double ms)

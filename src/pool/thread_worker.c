@@ -223,6 +223,8 @@ void *cf__worker_main(void *arg)
             break;
         if (atomic_load_explicit(&p->broken, memory_order_acquire))
             fail_broken(p, f);
+        else if (atomic_load_explicit(&p->cancel_running, memory_order_relaxed))
+            cf_future_cancel(f);     /* shutdown(cancel_futures) is draining: start nothing */
         else
             run(p, w, f);
         cf_future_unref(f);      /* the queue's reference */
