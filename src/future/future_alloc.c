@@ -8,13 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/tls.h"
 #include "future.h"
 
 #define CF__CACHE_MAX 256
 
 #ifndef CF_NO_FUTURE_CACHE
 typedef struct cache { cf_future *head; unsigned n; } cache;
-static _Thread_local cache tls_cache;
+static CF__TLS cache tls_cache;
 static pthread_key_t cache_key;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 

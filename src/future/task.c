@@ -6,9 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "../common/tls.h"
 #include "task.h"
 
-static _Thread_local cf__task_ctx *current;
+static CF__TLS cf__task_ctx *current;
 
 cf__task_ctx *cf__task_enter(cf__task_ctx *ctx, cf_future *f, const atomic_bool *also_cancel)
 {

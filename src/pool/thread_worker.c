@@ -21,13 +21,14 @@
 #include <urcu/arch.h>
 
 #include "../common/futex.h"
+#include "../common/tls.h"
 #include "../future/task.h"
 #include "thread_pool.h"
 
 #define CF__SPIN_PAUSE 100   /* rounds of cpu_relax before yielding */
 #define CF__SPIN_YIELD 20    /* rounds of sched_yield before sleeping */
 
-static _Thread_local cf__thread_pool *this_pool;
+static CF__TLS cf__thread_pool *this_pool;
 
 cf__thread_pool *cf__pool_of_this_thread(void) { return this_pool; }
 

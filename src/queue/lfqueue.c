@@ -33,7 +33,7 @@ CF_EXTERN int cf_lfqueue_push(cf_lfqueue *q, void *item)
     cf__lfnode *n = cf__lfnode_get();
     if (!n)
         return ENOMEM;
-    cds_wfcq_node_init(&n->node);
+    n->node.next = NULL;     /* cds_wfcq_node_init, without a call into liburcu */
     atomic_store_explicit(&n->item, item, memory_order_release);
     cds_wfcq_enqueue(&q->head, &q->tail, &n->node);
     return 0;

@@ -2,9 +2,9 @@
  *
  * Design notes. A node is freed by the consumer and needed by the producer, usually two threads,
  * so a per-thread cache alone would only move memory one way. Like tcmalloc's transfer cache:
- * each thread keeps a small list (no atomics at all); a thread whose list grows past two batches
- * hands one batch of CF__BATCH nodes to a global depot, and a thread whose list is empty takes a
- * whole batch back. The depot is a mutex-protected stack of batches: one lock per CF__BATCH
+ * each thread keeps a batch being filled or emptied and one spare full batch (no atomics at all);
+ * a thread with a third full batch hands one to a global depot, and a thread with none takes a
+ * whole batch back. Batches move whole, never walked. The depot is a mutex-protected stack of batches: one lock per CF__BATCH
  * items, and no ABA problem as a lock-free stack of nodes would have. The depot keeps at most
  * CF__DEPOT_MAX batches; beyond that nodes go back to malloc. A thread's list is handed to the
  * depot when the thread exits. Sanitizer builds (CF_NO_CACHES) malloc and free every node, so
@@ -12,18 +12,24 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "../common/tls.h"
 #include "node_cache.h"
 
 #define CF__BATCH     256
-#define CF__DEPOT_MAX 256   /* batches: 64K nodes, 1 MiB at most kept */
+#define CF__DEPOT_MAX 1024  /* batches: 256K nodes, 4 MiB at most kept */
 
 /* Free nodes link through node.next. */
 static inline cf__lfnode *next_of(cf__lfnode *n) { return (cf__lfnode *)n->node.next; }
 static inline void set_next(cf__lfnode *n, cf__lfnode *next) { n->node.next = &next->node; }
 
 #ifndef CF_NO_CACHES
-typedef struct local { cf__lfnode *head; unsigned n; } local;
-static _Thread_local local tls;
+/* A thread's nodes: `cur` is being filled or emptied one node at a time; `spare` is one complete
+ * batch, so that batches move to and from the depot whole, without walking a list. */
+typedef struct local {
+    cf__lfnode *cur, *spare;
+    unsigned    n;            /* nodes in cur */
+} local;
+static CF__TLS local tls;
 
 static pthread_mutex_t depot_mu = PTHREAD_MUTEX_INITIALIZER;
 static cf__lfnode     *depot[CF__DEPOT_MAX];
@@ -31,41 +37,43 @@ static unsigned        depot_n;
 static pthread_key_t   exit_key;
 static pthread_once_t  exit_once = PTHREAD_ONCE_INIT;
 
-static void free_chain(cf__lfnode *n, unsigned count)
+static void free_chain(cf__lfnode *n)
 {
-    while (n && count--) {
+    while (n) {
         cf__lfnode *next = next_of(n);
         free(n);
         n = next;
     }
 }
 
-/* Cuts CF__BATCH nodes off the thread's list and gives them to the depot (or to free). */
-static void give_batch(void)
+static void depot_give(cf__lfnode *batch)
 {
-    cf__lfnode *first = tls.head, *last = first;
-    for (unsigned i = 1; i < CF__BATCH; i++)
-        last = next_of(last);
-    tls.head = next_of(last);
-    tls.n -= CF__BATCH;
-    set_next(last, NULL);
     pthread_mutex_lock(&depot_mu);
     if (depot_n < CF__DEPOT_MAX) {
-        depot[depot_n++] = first;
-        first = NULL;
+        depot[depot_n++] = batch;
+        batch = NULL;
     }
     pthread_mutex_unlock(&depot_mu);
-    free_chain(first, CF__BATCH);
+    free_chain(batch);             /* the depot is full: back to malloc */
+}
+
+static cf__lfnode *depot_take(void)
+{
+    cf__lfnode *batch = NULL;
+    pthread_mutex_lock(&depot_mu);
+    if (depot_n)
+        batch = depot[--depot_n];
+    pthread_mutex_unlock(&depot_mu);
+    return batch;
 }
 
 static void on_thread_exit(void *unused)
 {
     (void)unused;
-    while (tls.n >= CF__BATCH)
-        give_batch();
-    free_chain(tls.head, tls.n);
-    tls.head = NULL;
-    tls.n = 0;
+    if (tls.spare)
+        depot_give(tls.spare);
+    free_chain(tls.cur);           /* a partial batch: not worth a depot slot */
+    tls = (local){ NULL, NULL, 0 };
 }
 
 static void make_key(void) { pthread_key_create(&exit_key, on_thread_exit); }
@@ -74,17 +82,18 @@ static void make_key(void) { pthread_key_create(&exit_key, on_thread_exit); }
 cf__lfnode *cf__lfnode_get(void)
 {
 #ifndef CF_NO_CACHES
-    if (!tls.head) {
-        pthread_mutex_lock(&depot_mu);
-        if (depot_n) {
-            tls.head = depot[--depot_n];
-            tls.n = CF__BATCH;
+    if (!tls.cur) {
+        if (tls.spare) {
+            tls.cur = tls.spare;
+            tls.spare = NULL;
+        } else {
+            tls.cur = depot_take();
         }
-        pthread_mutex_unlock(&depot_mu);
+        tls.n = tls.cur ? CF__BATCH : 0;
     }
-    if (tls.head) {
-        cf__lfnode *n = tls.head;
-        tls.head = next_of(n);
+    if (tls.cur) {
+        cf__lfnode *n = tls.cur;
+        tls.cur = next_of(n);
         tls.n--;
         return n;
     }
@@ -95,14 +104,20 @@ cf__lfnode *cf__lfnode_get(void)
 void cf__lfnode_put(cf__lfnode *n)
 {
 #ifndef CF_NO_CACHES
-    if (tls.n == 0) {
+    if (!tls.cur && !tls.spare) {
         pthread_once(&exit_once, make_key);
-        pthread_setspecific(exit_key, &tls);   /* drain this thread's list when it exits */
+        pthread_setspecific(exit_key, &tls);   /* hand this thread's nodes back when it exits */
     }
-    set_next(n, tls.head);
-    tls.head = n;
-    if (++tls.n >= 2 * CF__BATCH)
-        give_batch();
+    if (tls.n == CF__BATCH) {      /* cur is a full batch: it becomes the spare */
+        if (tls.spare)
+            depot_give(tls.spare);
+        tls.spare = tls.cur;
+        tls.cur = NULL;
+        tls.n = 0;
+    }
+    set_next(n, tls.cur);
+    tls.cur = n;
+    tls.n++;
     return;
 #endif
     free(n);

@@ -1,0 +1,390 @@
+/* bench.c: cfutures against its peers, built and run on the same machine in the same run.
+ * Prints one TSV row per figure and implementation: figure, impl, median, min, max, unit, reps.
+ * Every benchmark checks its results (sums, counts), so it cannot measure nothing; report.py
+ * turns the rows into the README's table with ratios.
+ * Usage: bench [REPS] [FILTER]   (FILTER: a substring of the figure names to run) */
+
+#include <glib.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <urcu/wfcqueue.h>
+
+#include <cfutures.h>
+
+#include "naive_pool.h"
+#include "naive_queue.h"
+
+static int reps = 5;
+static const char *filter = "";
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void check(bool ok, const char *what)
+{
+    if (!ok) {
+        fprintf(stderr, "bench: result check failed: %s\n", what);
+        exit(1);
+    }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Runs fn reps times (after one warm-up) and prints median, min, max. */
+static void figure(const char *fig, const char *impl, const char *unit, double (*fn)(void))
+{
+    if (!strstr(fig, filter))
+        return;
+    double v[64];
+    fn();
+    for (int i = 0; i < reps; i++)
+        v[i] = fn();
+    qsort(v, (size_t)reps, sizeof *v, cmp_double);
+    printf("%s\t%s\t%.6g\t%.6g\t%.6g\t%s\t%d\n", fig, impl, v[reps / 2], v[0], v[reps - 1], unit, reps);
+    fflush(stdout);
+}
+
+/* ---- thread pools: N trivial tasks submitted, then all waited for, 2 workers ---- */
+enum { NTASKS = 1000000, WORKERS = 2 };
+
+static void *triv(void *a) { return a; }
+
+static double cf_pool_tasks(void)
+{
+    cf_executor *ex = cf_thread_pool_new(&(cf_pool_opts){ .max_workers = WORKERS });
+    cf_future **fs = malloc(NTASKS * sizeof *fs);
+    double t0 = now();
+    for (intptr_t i = 0; i < NTASKS; i++)
+        fs[i] = cf_submit(ex, triv, (void *)i);
+    intptr_t sum = 0;
+    for (intptr_t i = 0; i < NTASKS; i++) {
+        void *v;
+        check(cf_future_result(fs[i], CF_FOREVER, &v) == 0, "cf result");
+        sum += (intptr_t)v;
+        cf_future_unref(fs[i]);
+    }
+    double t = now() - t0;
+    check(sum == (intptr_t)NTASKS * (NTASKS - 1) / 2, "cf sum");
+    free(fs);
+    cf_executor_free(ex);
+    return NTASKS / t;
+}
+
+typedef struct slot { intptr_t in, out; } slot;
+static GMutex g_mu;
+static GCond g_cv;
+static long g_done;
+
+static void g_task(gpointer data, gpointer user)
+{
+    (void)user;
+    slot *s = data;
+    s->out = s->in;
+    g_mutex_lock(&g_mu);
+    if (++g_done == NTASKS)
+        g_cond_signal(&g_cv);
+    g_mutex_unlock(&g_mu);
+}
+
+static double glib_pool_tasks(void)
+{
+    slot *s = malloc(NTASKS * sizeof *s);
+    g_done = 0;
+    GThreadPool *p = g_thread_pool_new(g_task, NULL, WORKERS, FALSE, NULL);
+    double t0 = now();
+    for (intptr_t i = 0; i < NTASKS; i++) {
+        s[i].in = i;
+        g_thread_pool_push(p, &s[i], NULL);
+    }
+    g_mutex_lock(&g_mu);
+    while (g_done < NTASKS)
+        g_cond_wait(&g_cv, &g_mu);
+    g_mutex_unlock(&g_mu);
+    double t = now() - t0;
+    intptr_t sum = 0;
+    for (intptr_t i = 0; i < NTASKS; i++)
+        sum += s[i].out;
+    check(sum == (intptr_t)NTASKS * (NTASKS - 1) / 2, "glib sum");
+    g_thread_pool_free(p, FALSE, TRUE);
+    free(s);
+    return NTASKS / t;
+}
+
+static void n_task(void *arg)
+{
+    slot *s = arg;
+    s->out = s->in;
+}
+
+static double naive_pool_tasks(void)
+{
+    slot *s = malloc(NTASKS * sizeof *s);
+    naive_pool *p = naive_pool_new(WORKERS);
+    double t0 = now();
+    for (intptr_t i = 0; i < NTASKS; i++) {
+        s[i].in = i;
+        naive_pool_submit(p, n_task, &s[i]);
+    }
+    naive_pool_wait_all(p);
+    double t = now() - t0;
+    intptr_t sum = 0;
+    for (intptr_t i = 0; i < NTASKS; i++)
+        sum += s[i].out;
+    check(sum == (intptr_t)NTASKS * (NTASKS - 1) / 2, "naive sum");
+    naive_pool_free(p);
+    free(s);
+    return NTASKS / t;
+}
+
+static double cf_map_items(size_t chunk)
+{
+    cf_executor *ex = cf_thread_pool_new(&(cf_pool_opts){ .max_workers = WORKERS });
+    void **args = malloc(NTASKS * sizeof *args), **res = malloc(NTASKS * sizeof *res);
+    for (intptr_t i = 0; i < NTASKS; i++)
+        args[i] = (void *)i;
+    double t0 = now();
+    check(cf_map(ex, triv, args, res, NTASKS, chunk, CF_FOREVER) == 0, "cf_map");
+    double t = now() - t0;
+    for (intptr_t i = 0; i < NTASKS; i++)
+        check(res[i] == (void *)i, "cf_map results");
+    free(args);
+    free(res);
+    cf_executor_free(ex);
+    return NTASKS / t;
+}
+static double cf_map_chunk1(void) { return cf_map_items(1); }
+static double cf_map_chunk256(void) { return cf_map_items(256); }
+
+/* ---- latency: one task submitted to an idle pool, until its result is back ---- */
+enum { LAT_SAMPLES = 2000 };
+static double lat_p[LAT_SAMPLES];
+static double pct(double p)
+{
+    qsort(lat_p, LAT_SAMPLES, sizeof *lat_p, cmp_double);
+    return lat_p[(int)(p * (LAT_SAMPLES - 1))] * 1e6;
+}
+
+static void cf_latency_run(void)
+{
+    cf_executor *ex = cf_thread_pool_new(&(cf_pool_opts){ .max_workers = WORKERS });
+    for (int i = 0; i < LAT_SAMPLES; i++) {
+        usleep(300);                         /* let the workers fall asleep: idle pool */
+        double t0 = now();
+        cf_future *f = cf_submit(ex, triv, (void *)(intptr_t)i);
+        void *v;
+        check(cf_future_result(f, CF_FOREVER, &v) == 0 && v == (void *)(intptr_t)i, "cf latency");
+        lat_p[i] = now() - t0;
+        cf_future_unref(f);
+    }
+    cf_executor_free(ex);
+}
+static double cf_lat_p50(void) { cf_latency_run(); return pct(0.50); }
+static double cf_lat_p99(void) { cf_latency_run(); return pct(0.99); }
+
+typedef struct lat_slot { GMutex mu; GCond cv; bool done; intptr_t in, out; } lat_slot;
+static void g_lat_task(gpointer data, gpointer user)
+{
+    (void)user;
+    lat_slot *s = data;
+    g_mutex_lock(&s->mu);
+    s->out = s->in;
+    s->done = true;
+    g_cond_signal(&s->cv);
+    g_mutex_unlock(&s->mu);
+}
+static void glib_latency_run(void)
+{
+    GThreadPool *p = g_thread_pool_new(g_lat_task, NULL, WORKERS, FALSE, NULL);
+    lat_slot s;
+    g_mutex_init(&s.mu);
+    g_cond_init(&s.cv);
+    for (int i = 0; i < LAT_SAMPLES; i++) {
+        usleep(300);
+        s.done = false;
+        s.in = i;
+        double t0 = now();
+        g_thread_pool_push(p, &s, NULL);
+        g_mutex_lock(&s.mu);
+        while (!s.done)
+            g_cond_wait(&s.cv, &s.mu);
+        g_mutex_unlock(&s.mu);
+        lat_p[i] = now() - t0;
+        check(s.out == i, "glib latency");
+    }
+    g_thread_pool_free(p, FALSE, TRUE);
+}
+static double glib_lat_p50(void) { glib_latency_run(); return pct(0.50); }
+static double glib_lat_p99(void) { glib_latency_run(); return pct(0.99); }
+
+/* ---- queues ---- */
+enum { NITEMS = 4000000 };
+
+typedef struct qbench {
+    int               producers, consumers;
+    cf_lfqueue       *lf;
+    cf_queue         *q;
+    naive_queue       nq;
+    struct cds_wfcq_head head;
+    struct cds_wfcq_tail tail;
+    struct cds_wfcq_node *nodes;
+    _Atomic long      consumed;
+    _Atomic intptr_t  sum;
+    _Atomic int       producers_left;
+    pthread_barrier_t start;
+} qbench;
+static qbench QB;
+
+typedef struct qarg { int id; int kind; } qarg;
+enum { K_LF, K_WFCQ, K_CFQ, K_NAIVE };
+
+static void *q_prod(void *arg)
+{
+    qarg *a = arg;
+    long per = NITEMS / QB.producers;
+    pthread_barrier_wait(&QB.start);
+    for (long i = 0; i < per; i++) {
+        intptr_t v = (intptr_t)(a->id * per + i + 1);
+        switch (a->kind) {
+        case K_LF: while (cf_lfqueue_push(QB.lf, (void *)v)) ; break;
+        case K_WFCQ: cds_wfcq_enqueue(&QB.head, &QB.tail, &QB.nodes[v - 1]); break;
+        case K_CFQ: cf_queue_put(QB.q, (void *)v, CF_FOREVER); break;
+        case K_NAIVE: naive_queue_put(&QB.nq, (void *)v); break;
+        }
+    }
+    if (atomic_fetch_sub(&QB.producers_left, 1) == 1) {
+        if (a->kind == K_CFQ)
+            cf_queue_shutdown(QB.q, false);
+        if (a->kind == K_NAIVE)
+            naive_queue_close(&QB.nq);
+    }
+    return NULL;
+}
+
+static void *q_cons(void *arg)
+{
+    qarg *a = arg;
+    intptr_t sum = 0;
+    pthread_barrier_wait(&QB.start);
+    for (;;) {
+        void *v;
+        if (a->kind == K_CFQ) {
+            if (cf_queue_get(QB.q, CF_FOREVER, &v))
+                break;
+        } else if (a->kind == K_NAIVE) {
+            if (!naive_queue_get(&QB.nq, &v))
+                break;
+        } else {
+            bool got;
+            if (a->kind == K_LF) {
+                got = cf_lfqueue_pop(QB.lf, &v) == 0;
+            } else {
+                struct cds_wfcq_node *n = cds_wfcq_dequeue_blocking(&QB.head, &QB.tail);
+                got = n != NULL;
+                if (got)
+                    v = (void *)(intptr_t)(n - QB.nodes + 1);
+            }
+            if (!got) {
+                if (atomic_load_explicit(&QB.consumed, memory_order_relaxed) >= NITEMS)
+                    break;
+                continue;          /* these queues never block: consumers poll */
+            }
+            atomic_fetch_add_explicit(&QB.consumed, 1, memory_order_relaxed);
+        }
+        sum += (intptr_t)v;
+    }
+    atomic_fetch_add(&QB.sum, sum);
+    return NULL;
+}
+
+static double run_queue(int kind, int producers, int consumers)
+{
+    QB.producers = producers;
+    QB.consumers = consumers;
+    atomic_store(&QB.consumed, 0);
+    atomic_store(&QB.sum, 0);
+    atomic_store(&QB.producers_left, producers);
+    if (kind == K_LF)
+        QB.lf = cf_lfqueue_new();
+    if (kind == K_CFQ)
+        QB.q = cf_queue_new(1024);
+    if (kind == K_NAIVE)
+        naive_queue_init(&QB.nq, 1024);
+    if (kind == K_WFCQ) {
+        cds_wfcq_init(&QB.head, &QB.tail);
+        QB.nodes = malloc(NITEMS * sizeof *QB.nodes);
+        for (long i = 0; i < NITEMS; i++)
+            cds_wfcq_node_init(&QB.nodes[i]);
+    }
+    pthread_barrier_init(&QB.start, NULL, (unsigned)(producers + consumers + 1));
+    pthread_t t[16];
+    qarg a[16];
+    for (int i = 0; i < producers + consumers; i++) {
+        a[i] = (qarg){ i < producers ? i : i - producers, kind };
+        pthread_create(&t[i], NULL, i < producers ? q_prod : q_cons, &a[i]);
+    }
+    pthread_barrier_wait(&QB.start);
+    double t0 = now();
+    for (int i = 0; i < producers + consumers; i++)
+        pthread_join(t[i], NULL);
+    double secs = now() - t0;
+    long n = NITEMS / producers * producers;
+    check(atomic_load(&QB.sum) == (intptr_t)n * (n + 1) / 2, "queue sum");
+    pthread_barrier_destroy(&QB.start);
+    if (kind == K_LF)
+        cf_lfqueue_free(QB.lf);
+    if (kind == K_CFQ)
+        cf_queue_free(QB.q);
+    if (kind == K_NAIVE)
+        naive_queue_destroy(&QB.nq);
+    if (kind == K_WFCQ) {
+        cds_wfcq_destroy(&QB.head, &QB.tail);
+        free(QB.nodes);
+    }
+    return n / secs;
+}
+static double lf_1p1c(void) { return run_queue(K_LF, 1, 1); }
+static double wfcq_1p1c(void) { return run_queue(K_WFCQ, 1, 1); }
+static double lf_2p2c(void) { return run_queue(K_LF, 2, 2); }
+static double wfcq_2p2c(void) { return run_queue(K_WFCQ, 2, 2); }
+static double cfq_2p2c(void) { return run_queue(K_CFQ, 2, 2); }
+static double naive_2p2c(void) { return run_queue(K_NAIVE, 2, 2); }
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        reps = atoi(argv[1]);
+    if (reps < 1 || reps > 63)
+        reps = 5;
+    if (argc > 2)
+        filter = argv[2];
+    figure("thread pool: 1M trivial tasks, submit then wait all, 2 workers", "cfutures", "tasks/s", cf_pool_tasks);
+    figure("thread pool: 1M trivial tasks, submit then wait all, 2 workers", "GThreadPool", "tasks/s", glib_pool_tasks);
+    figure("thread pool: 1M trivial tasks, submit then wait all, 2 workers", "naive mutex+condvar pool", "tasks/s", naive_pool_tasks);
+    figure("thread pool: cf_map 1M items, chunksize 1", "cfutures", "items/s", cf_map_chunk1);
+    figure("thread pool: cf_map 1M items, chunksize 256", "cfutures", "items/s", cf_map_chunk256);
+    figure("thread pool: idle-pool submit->result latency p50", "cfutures", "us", cf_lat_p50);
+    figure("thread pool: idle-pool submit->result latency p50", "GThreadPool", "us", glib_lat_p50);
+    figure("thread pool: idle-pool submit->result latency p99", "cfutures", "us", cf_lat_p99);
+    figure("thread pool: idle-pool submit->result latency p99", "GThreadPool", "us", glib_lat_p99);
+    figure("queue: cf_lfqueue 1P1C, 4M items", "cfutures", "items/s", lf_1p1c);
+    figure("queue: cf_lfqueue 1P1C, 4M items", "raw cds_wfcq", "items/s", wfcq_1p1c);
+    figure("queue: cf_lfqueue 2P2C, 4M items", "cfutures", "items/s", lf_2p2c);
+    figure("queue: cf_lfqueue 2P2C, 4M items", "raw cds_wfcq", "items/s", wfcq_2p2c);
+    figure("queue: cf_queue bounded 1024 2P2C, 4M items", "cfutures", "items/s", cfq_2p2c);
+    figure("queue: cf_queue bounded 1024 2P2C, 4M items", "naive mutex+condvar queue", "items/s", naive_2p2c);
+    return 0;
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env python3
+"""report.py: turns bench TSV rows (stdin) into a markdown table with cfutures' advantage over
+each peer measured in the same run: throughput ratio cfutures/peer, latency ratio peer/cfutures
+(so > 1 always means cfutures is better). Writes the table to stdout."""
+import sys
+from collections import OrderedDict
+
+
+def fmt(v, unit):
+    if unit == "us":
+        return f"{v:.1f} us"
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if v >= div:
+            return f"{v / div:.2f} {suffix}{unit}"
+    return f"{v:.0f} {unit}"
+
+
+rows = OrderedDict()
+for line in sys.stdin:
+    parts = line.rstrip("\n").split("\t")
+    if len(parts) != 7:
+        continue
+    fig, impl, med, lo, hi, unit, reps = parts
+    rows.setdefault(fig, []).append((impl, float(med), float(lo), float(hi), unit, int(reps)))
+
+print("| figure | implementation | median | min - max | cfutures advantage |")
+print("|---|---|---|---|---|")
+for fig, impls in rows.items():
+    cf = next((r for r in impls if r[0] == "cfutures"), None)
+    for impl, med, lo, hi, unit, reps in impls:
+        if cf is None or impl == "cfutures":
+            ratio = ""
+        elif unit == "us":
+            ratio = f"{med / cf[1]:.2f}x"
+        else:
+            ratio = f"{cf[1] / med:.2f}x"
+        print(f"| {fig} | {impl} | {fmt(med, unit)} | {fmt(lo, unit)} - {fmt(hi, unit)} | {ratio} |")
