@@ -1,11 +1,13 @@
 /* map.c: cf_map for every executor, in chunks of `chunksize` items per task.
  *
  * Ownership: the map job (a copy of args, a private results array, the chunk descriptors) is
- * reference-counted: one reference for the caller, one per submitted chunk, dropped by a
- * done-callback on the chunk's future. A done-callback runs exactly once however the future ends
- * (ran, cancelled, failed by a broken pool), so the job is freed by whoever finishes last, and a
- * chunk still running after cf_map returned (timeout, error) touches only the job, never the
- * caller's args or results. */
+ * reference-counted. A chunk's task touches the job only until its future is done. So when
+ * cf_map returns, it gives each chunk that is not done yet (timeout, error) a reference, dropped
+ * by a done-callback on that chunk's future, which runs exactly once however the future ends
+ * (ran, cancelled, failed by a broken pool); chunks already done need nothing. The job is freed
+ * by whoever finishes last, and a chunk still running after cf_map returned touches only the job,
+ * never the caller's args or results. The common path (every chunk done) costs no callback and
+ * no atomic per chunk. */
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -17,10 +19,13 @@
 
 typedef struct map_job map_job;
 
+/* Read-only for a task that succeeds: it reports through its future's value, so neighbouring
+ * chunks on different workers share no written cache line. Only a failing task writes `failed_done`
+ * (the items it completed before the failing one). */
 typedef struct chunk {
     map_job *job;
     size_t   start, count;
-    size_t   done;          /* items computed; written by the task before its future completes */
+    size_t   failed_done;
 } chunk;
 
 struct map_job {
@@ -45,20 +50,32 @@ static void chunk_done(cf_future *f, void *arg)
     job_unref(arg);
 }
 
+/* A chunk of one item returns that item's result (no shared array written at all); a larger
+ * chunk writes its results into the job and returns how many items it completed. */
 static void *run_chunk(void *arg)
 {
     chunk *c = arg;
     map_job *j = c->job;
+    if (c->count == 1)
+        return j->fn(j->args[c->start]);
+    size_t done = 0;
     for (size_t i = c->start; i < c->start + c->count; i++) {
         void *r = j->fn(j->args[i]);
-        if (cf__task_failed())
-            break;           /* the chunk's future fails with that error: first in arg order */
+        if (cf__task_failed()) {
+            c->failed_done = done;   /* the future fails with that error: first in arg order */
+            break;
+        }
         j->res[i] = r;
-        c->done++;
-        if (cf_task_cancelled())
-            break;           /* cf_map gave up on us (timeout or an earlier error) */
+        done++;
+        if (cf_task_cancelled() && done < c->count) {
+            /* cf_map gave up on us (timeout, an earlier error) or the pool is shutting down with
+             * cancel_futures: stop, and say so rather than return a partial chunk as success. */
+            c->failed_done = done;
+            cf_task_fail(ECANCELED, "cf_map chunk cancelled after %zu of %zu items", done, c->count);
+            break;
+        }
     }
-    return NULL;
+    return (void *)(uintptr_t)done;
 }
 
 static map_job *job_new(cf_fn fn, void *const *args, size_t n, size_t chunksize)
@@ -82,7 +99,7 @@ static map_job *job_new(cf_fn fn, void *const *args, size_t n, size_t chunksize)
         j->chunks[c].job = j;
         j->chunks[c].start = c * chunksize;
         j->chunks[c].count = (c + 1) * chunksize <= n ? chunksize : n - c * chunksize;
-        j->chunks[c].done = 0;
+        j->chunks[c].failed_done = 0;
         j->futs[c] = NULL;
     }
     return j;
@@ -110,8 +127,6 @@ CF_EXTERN int cf_map(cf_executor *ex, cf_fn fn, void *const *args, void **result
             err = errno;
             break;
         }
-        atomic_fetch_add_explicit(&j->refs, 1, memory_order_relaxed);
-        cf_future_add_done_callback(f, chunk_done, j);   /* the first callback never allocates */
         j->futs[submitted] = f;
     }
 
@@ -124,20 +139,30 @@ CF_EXTERN int cf_map(cf_executor *ex, cf_fn fn, void *const *args, void **result
             first = ETIMEDOUT;
             break;
         }
-        if (cf_future_state(f) == CF_CANCELLED)
+        if (cf_future_state(f) == CF_CANCELLED) {
             first = ECANCELED;
-        else {
-            for (size_t i = 0; i < ch->done; i++)
+        } else if (ch->count == 1) {
+            if ((first = f->err) == 0)
+                results[ch->start] = f->value;
+        } else {
+            size_t done = (first = f->err) ? ch->failed_done : (uintptr_t)f->value;
+            for (size_t i = 0; i < done; i++)
                 results[ch->start + i] = j->res[ch->start + i];
-            first = f->err;
         }
     }
     if (!first)
         first = err;    /* all submitted chunks succeeded, but not all could be submitted */
 
     for (size_t c = 0; c < submitted; c++) {
-        cf_future_cancel(j->futs[c]);   /* no-op on done ones; stops running chunks early */
-        cf_future_unref(j->futs[c]);
+        cf_future *f = j->futs[c];
+        if (!cf_future_done(f)) {
+            /* Reference first: if f completes meanwhile, the callback runs here at once. The
+             * first callback of a future never allocates, so this cannot fail. */
+            atomic_fetch_add_explicit(&j->refs, 1, memory_order_relaxed);
+            cf_future_add_done_callback(f, chunk_done, j);
+            cf_future_cancel(f);        /* a pending chunk never runs; a running one stops early */
+        }
+        cf_future_unref(f);
     }
     job_unref(j);
     return first;
