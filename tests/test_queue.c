@@ -155,8 +155,8 @@ static void *consume_and_mark_done(void *arg)
     void *v;
     while (cf_queue_get(w->q, CF_FOREVER, &v) == 0) {
         sleep_ms(0.2);
+        atomic_fetch_add(&w->done, 1);     /* before task_done: join may return right after it */
         cf_queue_task_done(w->q);
-        atomic_fetch_add(&w->done, 1);
     }
     return NULL;
 }
