@@ -1,6 +1,7 @@
 /* lfqueue.c: cf_lfqueue, an unbounded MPMC queue of pointers over liburcu's cds_wfcq.
  * Producers enqueue with one xchg (wait-free); consumers serialize on the head's mutex for a few
  * instructions (cds_wfcq requires mutual exclusion among dequeuers), and never sleep otherwise.
+ * cds_wfcq_dequeue_blocking checks for empty under the lock, as a raw cds_wfcq user would.
  * The item is published through the node with release/acquire (see node_cache.h). Nodes come
  * from and go back to node_cache.c. */
 #include <errno.h>
@@ -43,8 +44,6 @@ CF_EXTERN int cf_lfqueue_pop(cf_lfqueue *q, void **item)
 {
     if (!q)
         return EINVAL;
-    if (cds_wfcq_empty(&q->head, &q->tail))
-        return EAGAIN;
     struct cds_wfcq_node *node = cds_wfcq_dequeue_blocking(&q->head, &q->tail);
     if (!node)
         return EAGAIN;
