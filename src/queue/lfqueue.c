@@ -1,6 +1,6 @@
 /* lfqueue.c: cf_lfqueue, an unbounded MPMC queue of pointers over liburcu's cds_wfcq.
  * Producers enqueue with one xchg (wait-free); consumers serialize on the head's mutex for a few
- * instructions (cds_wfcq requires mutual exclusion among dequeuers), and never sleep otherwise.
+ * instructions (cds_wfcq requires mutual exclusion among dequeuers); nothing here waits for items.
  * cds_wfcq_dequeue_blocking checks for empty under the lock, as a raw cds_wfcq user would.
  * The item is published through the node with release/acquire (see node_cache.h). Nodes come
  * from and go back to node_cache.c. */
