@@ -40,10 +40,6 @@ START_TEST(bad_input)
 }
 END_TEST
 
-/* Items encode (producer, sequence). */
-#define TAG(p, s) ((void *)(((uintptr_t)(p) << 40) | (uintptr_t)(s) | ((uintptr_t)1 << 56)))
-#define TAG_P(v) ((int)(((uintptr_t)(v) >> 40) & 0xffff))
-#define TAG_S(v) ((long)((uintptr_t)(v) & ((1ul << 40) - 1)))
 
 typedef struct lfctx {
     cf_lfqueue        *q;

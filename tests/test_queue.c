@@ -247,9 +247,6 @@ START_TEST(shutdown_wakes_every_blocked_caller)
 END_TEST
 
 /* N producers x M consumers moving tagged items: exactly once; per-producer order for FIFO. */
-#define TAG(p, s) ((void *)(((uintptr_t)(p) << 40) | (uintptr_t)(s) | ((uintptr_t)1 << 56)))
-#define TAG_P(v) ((int)(((uintptr_t)(v) >> 40) & 0xffff))
-#define TAG_S(v) ((long)((uintptr_t)(v) & ((1ul << 40) - 1)))
 
 typedef struct qctx {
     cf_queue         *q;

@@ -51,6 +51,11 @@ static inline uint32_t rnd(uint32_t *s)
             sleep_ms(0.2);                                                                         \
     } while (0)
 
+/* Items encode (producer, sequence), so a consumer can check exactly-once and per-producer order. */
+#define TAG(p, s) ((void *)(((uintptr_t)(p) << 40) | (uintptr_t)(s) | ((uintptr_t)1 << 56)))
+#define TAG_P(v) ((int)(((uintptr_t)(v) >> 40) & 0xffff))
+#define TAG_S(v) ((long)((uintptr_t)(v) & ((1ul << 40) - 1)))
+
 /* For hot loops: Check's ck_assert_* record every passing line through a pipe to the runner (a
  * syscall per assertion), which would dominate a stress test. This reports only failures. */
 #define HOT_ASSERT(c)                                                                              \

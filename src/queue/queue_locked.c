@@ -92,35 +92,41 @@ static int sleep_on(locked_queue *q, _Atomic uint32_t *seq, uint32_t seen, const
     return r;
 }
 
-static int lq_put(cf_queue *base, void *item, const cf__deadline *d)
+/* With the lock held, waits until the caller can proceed: a put until there is room, a get
+ * until there is an item. Spins once (lock released), then sleeps counted in the putters or
+ * getters. Returns with the lock held: 0 | EPIPE | EAGAIN | ETIMEDOUT. A get still drains after
+ * shutdown, a put fails at once. */
+static int wait_turn(locked_queue *q, bool get, const cf__deadline *d)
 {
-    locked_queue *q = (locked_queue *)base;
     bool timed_out = false, spun = false;
-    cf__lock_acquire(&q->lock);
     for (;;) {
-        if (q->shut) {
-            cf__lock_release(&q->lock);
+        if (get ? q->store.count > 0 : !q->shut && !full(q))
+            return 0;
+        if (q->shut)
             return EPIPE;
-        }
-        if (!full(q))
-            break;
-        if (d->poll || timed_out) {
-            cf__lock_release(&q->lock);
+        if (d->poll || timed_out)
             return d->poll ? EAGAIN : ETIMEDOUT;
-        }
         if (!spun) {
-            spin_for(q, false);
+            spin_for(q, get);
             spun = true;
             continue;
         }
-        q->putters++;
-        uint32_t seen = atomic_load_explicit(&q->not_full, memory_order_relaxed);
-        timed_out = sleep_on(q, &q->not_full, seen, d) == ETIMEDOUT;
-        q->putters--;
+        int *sleepers = get ? &q->getters : &q->putters;
+        _Atomic uint32_t *seq = get ? &q->not_empty : &q->not_full;
+        (*sleepers)++;
+        uint32_t seen = atomic_load_explicit(seq, memory_order_relaxed);
+        timed_out = sleep_on(q, seq, seen, d) == ETIMEDOUT;
+        (*sleepers)--;
     }
-    int r = cf__qstore_push(&q->store, item);
+}
+
+static int lq_put(cf_queue *base, void *item, const cf__deadline *d)
+{
+    locked_queue *q = (locked_queue *)base;
+    cf__lock_acquire(&q->lock);
+    int r = wait_turn(q, false, d);
     bool wake = false;
-    if (r == 0) {
+    if (r == 0 && (r = cf__qstore_push(&q->store, item)) == 0) {
         atomic_store_explicit(&q->count, q->store.count, memory_order_relaxed);
         q->unfinished++;
         if ((wake = q->getters > 0))
@@ -135,40 +141,22 @@ static int lq_put(cf_queue *base, void *item, const cf__deadline *d)
 static int lq_get(cf_queue *base, const cf__deadline *d, void **item)
 {
     locked_queue *q = (locked_queue *)base;
-    bool timed_out = false, spun = false;
     cf__lock_acquire(&q->lock);
-    for (;;) {
-        if (q->store.count > 0)
-            break;
-        if (q->shut) {
-            cf__lock_release(&q->lock);
-            return EPIPE;
-        }
-        if (d->poll || timed_out) {
-            cf__lock_release(&q->lock);
-            return d->poll ? EAGAIN : ETIMEDOUT;
-        }
-        if (!spun) {
-            spin_for(q, true);
-            spun = true;
-            continue;
-        }
-        q->getters++;
-        uint32_t seen = atomic_load_explicit(&q->not_empty, memory_order_relaxed);
-        timed_out = sleep_on(q, &q->not_empty, seen, d) == ETIMEDOUT;
-        q->getters--;
+    int r = wait_turn(q, true, d);
+    void *v = NULL;
+    bool wake = false;
+    if (r == 0) {
+        v = cf__qstore_pop(&q->store);
+        atomic_store_explicit(&q->count, q->store.count, memory_order_relaxed);
+        if ((wake = q->putters > 0))
+            bump(&q->not_full);
     }
-    void *v = cf__qstore_pop(&q->store);
-    atomic_store_explicit(&q->count, q->store.count, memory_order_relaxed);
-    bool wake = q->putters > 0;
-    if (wake)
-        bump(&q->not_full);
     cf__lock_release(&q->lock);
     if (wake)
         cf__futex_wake(&q->not_full, 1);
-    if (item)
+    if (r == 0 && item)
         *item = v;
-    return 0;
+    return r;
 }
 
 static size_t lq_size(cf_queue *base)

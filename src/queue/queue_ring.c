@@ -149,18 +149,30 @@ static void backoff(int round)
         sched_yield();
 }
 
-static int rq_put(cf_queue *base, void *item, const cf__deadline *d)
+/* One attempt: 0 (done) | EAGAIN (must wait) | a final error. */
+typedef int (*attempt_fn)(ring_queue *q, void *arg);
+
+static int attempt_put(ring_queue *q, void *item) { return try_put(q, item); }
+
+static int attempt_get(ring_queue *q, void *out)
 {
-    ring_queue *q = (ring_queue *)base;
+    if (atomic_load_explicit(&q->immediate, memory_order_relaxed))
+        return EPIPE;
+    if (try_get(q, out) == 0)
+        return 0;
+    return drained(q) ? EPIPE : EAGAIN;
+}
+
+/* Repeats the attempt while it says EAGAIN: spinning first, then sleeping on *seq counted in
+ * *sleepers, re-trying once after counting in (the Dekker pair with wake()). */
+static int until_done(ring_queue *q, attempt_fn attempt, void *arg, _Atomic int *sleepers,
+                      _Atomic uint32_t *seq, const cf__deadline *d)
+{
     bool timed_out = false;
     for (int round = 0;; round++) {
-        int r = try_put(q, item);
-        if (r == 0) {
-            wake(&q->getters, &q->get_seq, 1);
-            return 0;
-        }
-        if (r == EPIPE)
-            return EPIPE;
+        int r = attempt(q, arg);
+        if (r != EAGAIN)
+            return r;
         if (d->poll)
             return EAGAIN;
         if (timed_out)
@@ -169,54 +181,33 @@ static int rq_put(cf_queue *base, void *item, const cf__deadline *d)
             backoff(round);
             continue;
         }
-        uint32_t seen = atomic_load_explicit(&q->put_seq, memory_order_acquire);
-        atomic_fetch_add_explicit(&q->putters, 1, memory_order_seq_cst);
-        r = try_put(q, item);
+        uint32_t seen = atomic_load_explicit(seq, memory_order_acquire);
+        atomic_fetch_add_explicit(sleepers, 1, memory_order_seq_cst);
+        r = attempt(q, arg);
         if (r == EAGAIN)
-            timed_out = cf__futex_wait(&q->put_seq, seen, d) == ETIMEDOUT;
-        atomic_fetch_sub_explicit(&q->putters, 1, memory_order_seq_cst);
-        if (r == 0) {
-            wake(&q->getters, &q->get_seq, 1);
-            return 0;
-        }
-        if (r == EPIPE)
-            return EPIPE;
+            timed_out = cf__futex_wait(seq, seen, d) == ETIMEDOUT;
+        atomic_fetch_sub_explicit(sleepers, 1, memory_order_seq_cst);
+        if (r != EAGAIN)
+            return r;
     }
+}
+
+static int rq_put(cf_queue *base, void *item, const cf__deadline *d)
+{
+    ring_queue *q = (ring_queue *)base;
+    int r = until_done(q, attempt_put, item, &q->putters, &q->put_seq, d);
+    if (r == 0)
+        wake(&q->getters, &q->get_seq, 1);
+    return r;
 }
 
 static int rq_get(cf_queue *base, const cf__deadline *d, void **item)
 {
     ring_queue *q = (ring_queue *)base;
-    bool timed_out = false;
-    for (int round = 0;; round++) {
-        if (atomic_load_explicit(&q->immediate, memory_order_relaxed))
-            return EPIPE;
-        int r = try_get(q, item);
-        if (r == 0) {
-            wake(&q->putters, &q->put_seq, 1);
-            return 0;
-        }
-        if (drained(q))
-            return EPIPE;
-        if (d->poll)
-            return EAGAIN;
-        if (timed_out)
-            return ETIMEDOUT;
-        if (round < CF__RSPIN_PAUSE + CF__RSPIN_YIELD) {
-            backoff(round);
-            continue;
-        }
-        uint32_t seen = atomic_load_explicit(&q->get_seq, memory_order_acquire);
-        atomic_fetch_add_explicit(&q->getters, 1, memory_order_seq_cst);
-        r = try_get(q, item);
-        if (r == EAGAIN && !drained(q))
-            timed_out = cf__futex_wait(&q->get_seq, seen, d) == ETIMEDOUT;
-        atomic_fetch_sub_explicit(&q->getters, 1, memory_order_seq_cst);
-        if (r == 0) {
-            wake(&q->putters, &q->put_seq, 1);
-            return 0;
-        }
-    }
+    int r = until_done(q, attempt_get, item, &q->getters, &q->get_seq, d);
+    if (r == 0)
+        wake(&q->putters, &q->put_seq, 1);
+    return r;
 }
 
 static size_t rq_size(cf_queue *base)
