@@ -2,6 +2,8 @@
  * across threads, and an N x M stress with tagged items: each arrives exactly once and every
  * producer's items arrive in the order it pushed them. */
 #include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -135,6 +137,56 @@ END_TEST
 START_TEST(stress_8x1) { run_lf(8, 1, cf_scaled(400000)); }
 END_TEST
 
+/* fork() while other threads churn queues: the child must be able to use queues (the node
+ * depot's lock is held across fork by pthread_atfork handlers, so it is never inherited locked). */
+static _Atomic bool churn_stop;
+static void *churn(void *arg)
+{
+    cf_lfqueue *q = arg;
+    void *v;
+    while (!atomic_load(&churn_stop)) {
+        for (int i = 0; i < 600; i++)
+            cf_lfqueue_push(q, (void *)1);
+        while (cf_lfqueue_pop(q, &v) == 0)
+            ;
+    }
+    return NULL;
+}
+
+START_TEST(fork_while_churning)
+{
+    const char *san = getenv("CF_SANITIZED");
+    if (san && *san == '1')
+        return;     /* sanitizer runtimes do not support fork() from a busy multi-threaded process */
+    cf_lfqueue *q = cf_lfqueue_new();
+    atomic_store(&churn_stop, false);
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, churn, q);
+    for (int k = 0; k < 100; k++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            cf_lfqueue *c = cf_lfqueue_new();
+            void *v;
+            for (int i = 0; i < 2000; i++)
+                cf_lfqueue_push(c, (void *)1);
+            for (int i = 0; i < 2000; i++)
+                if (cf_lfqueue_pop(c, &v))
+                    _exit(2);
+            cf_lfqueue_free(c);
+            _exit(0);
+        }
+        int st;
+        ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+        ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    atomic_store(&churn_stop, true);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    cf_lfqueue_free(q);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("lfqueue");
@@ -142,6 +194,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, fifo_and_empty);
     tcase_add_test(tc, bad_input);
+    tcase_add_test(tc, fork_while_churning);
     suite_add_tcase(s, tc);
     TCase *st = tcase_create("stress");
     tcase_set_timeout(st, 120);

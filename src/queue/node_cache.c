@@ -37,6 +37,8 @@ static unsigned        depot_n;
 static pthread_key_t   exit_key;
 static pthread_once_t  exit_once = PTHREAD_ONCE_INIT;
 
+static void make_key(void);
+
 static void free_chain(cf__lfnode *n)
 {
     while (n) {
@@ -59,6 +61,7 @@ static void depot_give(cf__lfnode *batch)
 
 static cf__lfnode *depot_take(void)
 {
+    pthread_once(&exit_once, make_key);    /* the fork handlers, before the first depot use */
     cf__lfnode *batch = NULL;
     pthread_mutex_lock(&depot_mu);
     if (depot_n)
@@ -76,7 +79,17 @@ static void on_thread_exit(void *unused)
     tls = (local){ NULL, NULL, 0 };
 }
 
-static void make_key(void) { pthread_key_create(&exit_key, on_thread_exit); }
+/* Fork policy: the depot is the only lock here. A fork while another thread holds it would leave
+ * it locked forever in the child, so it is taken around fork() (as libuv does for its pool). A
+ * thread's own cache is plain thread-local data and needs nothing. */
+static void depot_lock(void) { pthread_mutex_lock(&depot_mu); }
+static void depot_unlock(void) { pthread_mutex_unlock(&depot_mu); }
+
+static void make_key(void)
+{
+    pthread_key_create(&exit_key, on_thread_exit);
+    pthread_atfork(depot_lock, depot_unlock, depot_unlock);
+}
 #endif
 
 cf__lfnode *cf__lfnode_get(void)
