@@ -7,5 +7,6 @@
 #include "cfutures/future.h"
 #include "cfutures/executor.h"
 #include "cfutures/queue.h"
+#include "cfutures/pipe.h"
 
 #endif

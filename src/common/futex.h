@@ -35,6 +35,24 @@ static inline void cf__futex_wake(_Atomic uint32_t *word, int n)
     syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL, NULL, 0);
 }
 
+/* The same on memory shared between processes (no FUTEX_PRIVATE_FLAG). */
+static inline int cf__futex_wait_shared(_Atomic uint32_t *word, uint32_t val, const cf__deadline *d)
+{
+    if (d && d->poll)
+        return ETIMEDOUT;
+    const struct timespec *ts = (d && !d->forever) ? &d->at : NULL;
+    long r = syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_BITSET, val, ts, NULL,
+                     FUTEX_BITSET_MATCH_ANY);
+    if (r == -1 && errno == ETIMEDOUT)
+        return ETIMEDOUT;
+    return 0;
+}
+
+static inline void cf__futex_wake_shared(_Atomic uint32_t *word, int n)
+{
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, n, NULL, NULL, 0);
+}
+
 #define CF__WAKE_ALL INT_MAX
 
 #endif

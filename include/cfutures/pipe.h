@@ -1,0 +1,57 @@
+/* cfutures/pipe.h: message channels between processes over shared memory.
+ *  - cf_pipe: a duplex channel between two processes (Python's multiprocessing.Pipe). Create it
+ *    before fork(); afterwards each process keeps one end and closes the other with
+ *    cf_pipe_close, exactly like pipe(2), so that a dying peer is seen as end of file.
+ *  - cf_mpqueue: a multi-producer multi-consumer queue of byte messages usable by every process
+ *    forked after it was created (Python's multiprocessing.Queue).
+ * Messages are byte strings of any length (0 included); they arrive whole or not at all.
+ * Handles are per process, like file descriptors. Every call may block only as long as its
+ * timeout says; a peer that dies (exit, crash, SIGKILL) makes blocked calls return EPIPE.
+ * Concurrency: an end of a cf_pipe may be used by several threads (sends are serialized, and
+ * receives); a cf_mpqueue by any number of threads and processes. */
+#ifndef CFUTURES_PIPE_H
+#define CFUTURES_PIPE_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cf_pipe cf_pipe;
+/* Two connected ends; capacity is the ring size in payload bytes per direction (0: 1 MiB); a
+ * message of up to capacity bytes travels in one piece, a larger one streams through the ring.
+ * 0 | EINVAL (NULL outputs) | ENOMEM | EMFILE/ENFILE (out of file descriptors). */
+CF_EXTERN int  cf_pipe_new(size_t capacity, cf_pipe **end0, cf_pipe **end1); /* bytes per direction; 0: 1 MiB */
+/* Sends len bytes (copied) to the other end, waiting up to timeout for ring space.
+ * 0 | EAGAIN (timeout 0, no room) | ETIMEDOUT | EPIPE (the peer is gone) | EINVAL.
+ * All or nothing: on an error the receiver never sees any part of this message. */
+CF_EXTERN int  cf_pipe_send(cf_pipe *p, const void *msg, size_t len, double timeout); /* 0 | EAGAIN | ETIMEDOUT | EPIPE */
+/* Receives the next message: *msg is malloc'd (never NULL on success, even for 0 bytes), the
+ * caller frees it. Messages sent before the peer died are still delivered.
+ * 0 | EAGAIN (timeout 0, none) | ETIMEDOUT | EPIPE (peer gone, nothing left) | ENOMEM (the
+ * message was dropped) | EINVAL. */
+CF_EXTERN int  cf_pipe_recv(cf_pipe *p, void **msg, size_t *len, double timeout);
+     /* *msg is malloc'd, the caller frees it; 0 | EAGAIN | ETIMEDOUT | EPIPE (peer gone, nothing left) */
+/* A file descriptor that poll/epoll report readable when a message (or the start of one larger
+ * than the ring) is waiting, or when the peer is gone; owned by the pipe. -1 for NULL. */
+CF_EXTERN int  cf_pipe_fd(const cf_pipe *p);
+/* Releases this process's handle on this end (mapping and descriptors). NULL: no-op. */
+CF_EXTERN void cf_pipe_close(cf_pipe *p);
+
+typedef struct cf_mpqueue cf_mpqueue;
+/* A queue holding up to capacity bytes of messages (0: 1 MiB). NULL + errno ENOMEM. */
+CF_EXTERN cf_mpqueue *cf_mpqueue_new(size_t capacity);                     /* bytes; 0: 1 MiB */
+/* 0 | EAGAIN (timeout 0, full) | ETIMEDOUT | EPIPE (closed) | EMSGSIZE (len > capacity) | EINVAL */
+CF_EXTERN int  cf_mpqueue_put(cf_mpqueue *q, const void *msg, size_t len, double timeout); /* 0 | EAGAIN | ETIMEDOUT | EPIPE (closed) | EMSGSIZE (len > capacity) */
+/* *msg malloc'd, caller frees. 0 | EAGAIN | ETIMEDOUT | EPIPE (closed and drained) | ENOMEM | EINVAL */
+CF_EXTERN int  cf_mpqueue_get(cf_mpqueue *q, void **msg, size_t *len, double timeout);      /* 0 | EAGAIN | ETIMEDOUT | EPIPE (closed and drained) */
+/* For every process: later puts fail with EPIPE, gets drain what is left then fail with EPIPE. */
+CF_EXTERN void cf_mpqueue_close(cf_mpqueue *q);   /* for every process: puts fail with EPIPE, gets drain then EPIPE */
+/* Releases this process's handle (its mapping). NULL: no-op. */
+CF_EXTERN void cf_mpqueue_free(cf_mpqueue *q);    /* this process's handle */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

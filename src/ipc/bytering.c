@@ -1,0 +1,28 @@
+/* bytering.c: wrapping copies in and out of a shared byte ring. */
+#include <string.h>
+
+#include "bytering.h"
+
+void cf__bring_init(cf__bring *r, uint64_t size)
+{
+    atomic_init(&r->tail, 0);
+    atomic_init(&r->head, 0);
+    atomic_init(&r->writer_waiting, 0);
+    r->size = size;
+}
+
+void cf__bring_put(cf__bring *r, uint64_t pos, const void *src, size_t n)
+{
+    uint64_t off = pos % r->size, first = r->size - off < n ? r->size - off : n;
+    memcpy(r->data + off, src, first);
+    if (n > first)
+        memcpy(r->data, (const unsigned char *)src + first, n - first);
+}
+
+void cf__bring_get(const cf__bring *r, uint64_t pos, void *dst, size_t n)
+{
+    uint64_t off = pos % r->size, first = r->size - off < n ? r->size - off : n;
+    memcpy(dst, r->data + off, first);
+    if (n > first)
+        memcpy((unsigned char *)dst + first, r->data, n - first);
+}

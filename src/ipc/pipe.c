@@ -1,0 +1,433 @@
+/* pipe.c: cf_pipe, a duplex message channel between two processes.
+ *
+ * Design notes.
+ * - Data: one shared byte ring per direction (bytering.h), in a memfd that each end maps on its
+ *   own. Each direction has exactly one sending and one receiving end; threads of a process that
+ *   share an end are serialized by the end's send and receive mutexes.
+ * - Framing: a message that fits the ring travels as one FIRST|LAST record, written only once
+ *   there is room for all of it, so a send that fails wrote nothing. A larger one streams as
+ *   chunks; every chunk but the last leaves CF__REC_HDR bytes free, so that a send that times out
+ *   halfway can always append an ABORT record. The receiver assembles chunks in a private buffer
+ *   and hands out only complete messages; an ABORT, or end of file, drops the partial one.
+ * - Waking: per direction an eventfd "data" (readable exactly while the ring holds bytes) and an
+ *   eventfd "space" (for a sender waiting for room). The sender publishes tail, then reads head:
+ *   if the receiver had consumed everything before this record, it writes "data". The receiver
+ *   that empties the ring publishes head, resets "data", then re-reads tail and re-arms it if
+ *   something arrived meanwhile: seq_cst on both sides, so no wake-up is lost, and at rest the
+ *   eventfd is readable if and only if data is waiting, as cf_pipe_fd promises.
+ *   The space side is a Dekker pair on writer_waiting.
+ * - Peer death: a futex cannot tell that a process was SIGKILLed, the kernel can: each end owns
+ *   one socket of a socketpair, never written. Every wait polls it with the eventfd; end of file
+ *   on it means the other end's last holder is gone.
+ * - cf_pipe_fd is an epoll descriptor holding this end's "data" eventfd and socket.
+ * - Fork: create the pipe, fork, then each process closes the end it does not use, as with
+ *   pipe(2); otherwise its own copy keeps the peer "alive". */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <urcu/arch.h>
+
+#include "../common/deadline.h"
+#include "bytering.h"
+#include "cfutures/pipe.h"
+#include "shm.h"
+
+#define CF__PIPE_DEFAULT (1u << 20)
+#define CF__PIPE_SPIN    200
+
+struct cf_pipe {
+    void          *map;
+    size_t         map_len;
+    cf__bring     *out, *in;
+    int            sock;
+    int            out_data, out_space;   /* eventfds of the direction we send on */
+    int            in_data, in_space;     /* ... and of the one we receive on */
+    int            epfd;
+    pthread_mutex_t send_mu, recv_mu;
+    unsigned char *part;                  /* message being assembled */
+    uint64_t       part_len, part_got;
+    bool           part_active, part_nomem;
+};
+
+/* ---- waiting ---- */
+
+static void efd_signal(int fd)
+{
+    uint64_t one = 1;
+    ssize_t r = write(fd, &one, sizeof one);
+    (void)r;            /* EAGAIN: the counter is already huge, i.e. signalled */
+}
+
+static void efd_reset(int fd)
+{
+    uint64_t v;
+    ssize_t r = read(fd, &v, sizeof v);
+    (void)r;            /* EAGAIN: was not signalled */
+}
+
+static bool peer_gone(int sock)
+{
+    struct pollfd pf = { .fd = sock, .events = POLLIN | POLLRDHUP };
+    return poll(&pf, 1, 0) > 0;          /* never written to: readable means end of file */
+}
+
+/* Sleeps until efd is readable, the peer is gone, or the deadline: 0 | EPIPE | ETIMEDOUT. */
+static int wait_fd(int efd, int sock, const cf__deadline *d)
+{
+    for (;;) {
+        struct pollfd pf[2] = { { .fd = efd, .events = POLLIN },
+                                { .fd = sock, .events = POLLIN | POLLRDHUP } };
+        struct timespec left, *tsp = NULL;
+        if (!d->forever) {
+            double s = cf__deadline_left(d);
+            left.tv_sec = (time_t)s;
+            left.tv_nsec = (long)((s - (double)left.tv_sec) * 1e9);
+            tsp = &left;
+        }
+        int n = ppoll(pf, 2, tsp, NULL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n > 0 && pf[1].revents)
+            return EPIPE;
+        if (n > 0)
+            return 0;
+        return ETIMEDOUT;
+    }
+}
+
+/* ---- creation and teardown ---- */
+
+static int fcntl_dup(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, 0); }
+
+static void end_free(cf_pipe *p)
+{
+    int fds[] = { p->sock, p->out_data, p->out_space, p->in_data, p->in_space, p->epfd };
+    for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    cf__shm_unmap(p->map, p->map_len);
+    pthread_mutex_destroy(&p->send_mu);
+    pthread_mutex_destroy(&p->recv_mu);
+    free(p->part);
+    free(p);
+}
+
+static cf_pipe *end_new(void)
+{
+    cf_pipe *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->sock = p->out_data = p->out_space = p->in_data = p->in_space = p->epfd = -1;
+    pthread_mutex_init(&p->send_mu, NULL);
+    pthread_mutex_init(&p->recv_mu, NULL);
+    return p;
+}
+
+/* Maps the region for one end and wires its rings, eventfds (dup'd) and socket. */
+static int end_setup(cf_pipe *p, int memfd, size_t len, uint64_t ring_bytes, int dir_out,
+                     const int efd[4], int sock)
+{
+    if (!(p->map = cf__shm_map(memfd, len)))
+        return errno;
+    p->map_len = len;
+    cf__bring *r0 = p->map, *r1 = (cf__bring *)((unsigned char *)p->map + ring_bytes);
+    p->out = dir_out == 0 ? r0 : r1;
+    p->in = dir_out == 0 ? r1 : r0;
+    /* efd: [0] data dir0, [1] space dir0, [2] data dir1, [3] space dir1 */
+    int o = dir_out * 2, i = (1 - dir_out) * 2;
+    if ((p->out_data = fcntl_dup(efd[o])) < 0 || (p->out_space = fcntl_dup(efd[o + 1])) < 0 ||
+        (p->in_data = fcntl_dup(efd[i])) < 0 || (p->in_space = fcntl_dup(efd[i + 1])) < 0)
+        return errno;
+    p->sock = sock;
+    if ((p->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+        return errno;
+    struct epoll_event ev = { .events = EPOLLIN };
+    if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->in_data, &ev) < 0)
+        return errno;
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->sock, &ev) < 0)
+        return errno;
+    return 0;
+}
+
+CF_EXTERN int cf_pipe_new(size_t capacity, cf_pipe **end0, cf_pipe **end1)
+{
+    if (!end0 || !end1)
+        return EINVAL;
+    if (capacity == 0)
+        capacity = CF__PIPE_DEFAULT;
+    if (capacity > ((uint64_t)1 << 40))
+        return EINVAL;
+    /* Room for one record of `capacity` bytes plus the ABORT reserve. */
+    uint64_t size = cf__pad8(capacity) + 2 * CF__REC_HDR;
+    uint64_t ring_bytes = (cf__bring_bytes(size) + 63) & ~(uint64_t)63;
+    size_t len = (size_t)(2 * ring_bytes);
+    int err = 0, memfd = -1, sv[2] = { -1, -1 }, efd[4] = { -1, -1, -1, -1 };
+    cf_pipe *a = end_new(), *b = end_new();
+    if (!a || !b) {
+        err = ENOMEM;
+        goto out;
+    }
+    if ((memfd = cf__shm_create(len, "cf_pipe")) < 0 ||
+        socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        err = errno;
+        goto out;
+    }
+    for (int i = 0; i < 4; i++)
+        if ((efd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+            err = errno;
+            goto out;
+        }
+    if ((err = end_setup(a, memfd, len, ring_bytes, 0, efd, sv[0])))
+        goto out;
+    sv[0] = -1;                              /* owned by a now */
+    if ((err = end_setup(b, memfd, len, ring_bytes, 1, efd, sv[1])))
+        goto out;
+    sv[1] = -1;
+    cf__bring_init(a->out, size);
+    cf__bring_init(a->in, size);
+out:
+    for (int i = 0; i < 4; i++)
+        if (efd[i] >= 0)
+            close(efd[i]);
+    for (int i = 0; i < 2; i++)
+        if (sv[i] >= 0)
+            close(sv[i]);
+    if (memfd >= 0)
+        close(memfd);
+    if (err) {
+        if (a)
+            end_free(a);
+        if (b)
+            end_free(b);
+        return err == EFBIG ? ENOMEM : err;
+    }
+    *end0 = a;
+    *end1 = b;
+    return 0;
+}
+
+CF_EXTERN int cf_pipe_fd(const cf_pipe *p) { return p ? p->epfd : -1; }
+
+CF_EXTERN void cf_pipe_close(cf_pipe *p)
+{
+    if (p)
+        end_free(p);
+}
+
+/* ---- sending ---- */
+
+static uint64_t ring_free(cf__bring *r, uint64_t tail)
+{
+    return r->size - (tail - atomic_load_explicit(&r->head, memory_order_acquire));
+}
+
+/* Waits until the out ring has `need` free bytes: 0 | EAGAIN | ETIMEDOUT | EPIPE. */
+static int wait_space(cf_pipe *p, uint64_t need, const cf__deadline *d)
+{
+    cf__bring *r = p->out;
+    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    for (int i = 0; i < CF__PIPE_SPIN; i++) {
+        if (ring_free(r, tail) >= need)
+            return 0;
+        caa_cpu_relax();
+    }
+    for (;;) {
+        if (ring_free(r, tail) >= need)
+            return 0;
+        if (d->poll)
+            return EAGAIN;
+        atomic_store_explicit(&r->writer_waiting, 1, memory_order_seq_cst);
+        int w = 0;
+        if (atomic_load_explicit(&r->head, memory_order_seq_cst) + r->size - tail < need)
+            w = wait_fd(p->out_space, p->sock, d);
+        atomic_store_explicit(&r->writer_waiting, 0, memory_order_relaxed);
+        efd_reset(p->out_space);
+        if (ring_free(r, tail) >= need)
+            return 0;
+        if (w == EPIPE || peer_gone(p->sock))
+            return EPIPE;
+        if (w == ETIMEDOUT)
+            return ETIMEDOUT;
+    }
+}
+
+/* Appends one record and publishes it; signals "data" if the receiver had caught up. */
+static void put_record(cf_pipe *p, uint32_t flags, const void *payload, uint32_t chunk, uint64_t total)
+{
+    cf__bring *r = p->out;
+    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    cf__rec h = { flags, chunk, total };
+    cf__bring_put(r, tail, &h, sizeof h);
+    if (chunk)
+        cf__bring_put(r, tail + CF__REC_HDR, payload, chunk);
+    atomic_store_explicit(&r->tail, tail + cf__rec_size(chunk), memory_order_seq_cst);
+    if (atomic_load_explicit(&r->head, memory_order_seq_cst) == tail)
+        efd_signal(p->out_data);
+}
+
+static int send_locked(cf_pipe *p, const unsigned char *msg, size_t len, const cf__deadline *d)
+{
+    cf__bring *r = p->out;
+    if (cf__rec_size(len) <= r->size - CF__REC_HDR) {
+        int e = wait_space(p, cf__rec_size(len), d);
+        if (e)
+            return e;
+        put_record(p, CF__REC_FIRST | CF__REC_LAST, msg, (uint32_t)len, len);
+        return 0;
+    }
+    /* Streaming: chunks as room appears, each leaving the ABORT reserve free. */
+    size_t off = 0;
+    while (off < len) {
+        size_t rest = len - off;
+        uint64_t last_need = cf__rec_size(rest);
+        bool can_finish = last_need <= r->size - CF__REC_HDR;
+        /* Wait for room for the rest, or at least for a useful chunk (an eighth of the ring). */
+        uint64_t want = can_finish ? last_need : (r->size / 8 + 2 * CF__REC_HDR);
+        int e = wait_space(p, want < last_need ? want : last_need, d);
+        if (e) {
+            if (off > 0 && e != EPIPE)
+                put_record(p, CF__REC_ABORT, NULL, 0, 0);   /* the reserve guarantees room */
+            return e;
+        }
+        uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+        uint64_t room = ring_free(r, tail);
+        uint32_t flags = off == 0 ? CF__REC_FIRST : 0;
+        if (last_need <= room && can_finish) {
+            put_record(p, flags | CF__REC_LAST, msg + off, (uint32_t)rest, len);
+            off = len;
+        } else {
+            uint64_t chunk = (room - 2 * CF__REC_HDR) & ~(uint64_t)7;
+            if (chunk > rest)
+                chunk = rest & ~(uint64_t)7;
+            if (chunk > UINT32_MAX / 2)
+                chunk = UINT32_MAX / 2 & ~(uint64_t)7;
+            put_record(p, flags, msg + off, (uint32_t)chunk, len);
+            off += chunk;
+        }
+    }
+    return 0;
+}
+
+CF_EXTERN int cf_pipe_send(cf_pipe *p, const void *msg, size_t len, double timeout)
+{
+    cf__deadline d;
+    if (!p || (len && !msg) || cf__deadline_init(&d, timeout))
+        return EINVAL;
+    pthread_mutex_lock(&p->send_mu);
+    int r = send_locked(p, msg, len, &d);
+    pthread_mutex_unlock(&p->send_mu);
+    return r;
+}
+
+/* ---- receiving ---- */
+
+static void drop_partial(cf_pipe *p)
+{
+    free(p->part);
+    p->part = NULL;
+    p->part_active = p->part_nomem = false;
+    p->part_len = p->part_got = 0;
+}
+
+/* Consumed up to `head`: publish it, wake a sender waiting for room, and keep the "data"
+ * eventfd exact: if the ring is now empty, reset it, then re-arm if a record slipped in. */
+static void consumed(cf_pipe *p, uint64_t head)
+{
+    cf__bring *r = p->in;
+    atomic_store_explicit(&r->head, head, memory_order_seq_cst);
+    if (atomic_load_explicit(&r->writer_waiting, memory_order_seq_cst))
+        efd_signal(p->in_space);
+    if (atomic_load_explicit(&r->tail, memory_order_seq_cst) == head) {
+        efd_reset(p->in_data);
+        if (atomic_load_explicit(&r->tail, memory_order_seq_cst) != head)
+            efd_signal(p->in_data);
+    }
+}
+
+/* 0 with a message | EAGAIN (nothing complete yet, ring empty) | ENOMEM */
+static int take_records(cf_pipe *p, void **msg, size_t *len)
+{
+    cf__bring *r = p->in;
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    for (;;) {
+        uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+        if (tail == head)
+            return EAGAIN;
+        cf__rec h;
+        cf__bring_get(r, head, &h, sizeof h);
+        if (h.flags & CF__REC_ABORT) {
+            drop_partial(p);
+            consumed(p, head += CF__REC_HDR);
+            continue;
+        }
+        if (h.flags & CF__REC_FIRST) {
+            drop_partial(p);
+            p->part_active = true;
+            p->part_len = h.total;
+            p->part = malloc(h.total ? h.total : 1);
+            p->part_nomem = !p->part;
+        }
+        if (p->part_active && !p->part_nomem && h.chunk)
+            cf__bring_get(r, head + CF__REC_HDR, p->part + p->part_got, h.chunk);
+        p->part_got += h.chunk;
+        consumed(p, head += cf__rec_size(h.chunk));
+        if (h.flags & CF__REC_LAST) {
+            bool nomem = p->part_nomem;
+            if (!nomem) {
+                if (msg)
+                    *msg = p->part;
+                else
+                    free(p->part);
+                if (len)
+                    *len = p->part_len;
+                p->part = NULL;
+            }
+            drop_partial(p);
+            return nomem ? ENOMEM : 0;
+        }
+    }
+}
+
+CF_EXTERN int cf_pipe_recv(cf_pipe *p, void **msg, size_t *len, double timeout)
+{
+    cf__deadline d;
+    if (!p || cf__deadline_init(&d, timeout))
+        return EINVAL;
+    pthread_mutex_lock(&p->recv_mu);
+    int r;
+    for (int spin = 0;; spin++) {
+        if ((r = take_records(p, msg, len)) != EAGAIN)
+            break;
+        if (spin < CF__PIPE_SPIN && !d.poll) {
+            caa_cpu_relax();
+            continue;
+        }
+        /* Empty: the peer's records, if any, are all in; a partial message dies with it. */
+        if (peer_gone(p->sock)) {
+            if ((r = take_records(p, msg, len)) != EAGAIN)
+                break;
+            drop_partial(p);
+            r = EPIPE;
+            break;
+        }
+        if (d.poll) {
+            r = EAGAIN;
+            break;
+        }
+        int w = wait_fd(p->in_data, p->sock, &d);
+        if (w == ETIMEDOUT && (r = take_records(p, msg, len)) == EAGAIN) {
+            r = ETIMEDOUT;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&p->recv_mu);
+    return r;
+}
