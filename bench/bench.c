@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <urcu/wfcqueue.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <cfutures.h>
 
@@ -363,6 +365,229 @@ static double wfcq_2p2c(void) { return run_queue(K_WFCQ, 2, 2); }
 static double cfq_2p2c(void) { return run_queue(K_CFQ, 2, 2); }
 static double naive_2p2c(void) { return run_queue(K_NAIVE, 2, 2); }
 
+
+/* ---- IPC between two processes: bulk throughput per message size, and 64-byte ping-pong ---- */
+enum { IPC_BYTES = 256 << 20 };
+static size_t ipc_msg = 65536;
+
+/* Stream IPC_BYTES in messages of ipc_msg bytes; the child checks each message's first and last
+ * byte (its sequence number) and replies once with the count. Returns bytes/s. */
+static double cf_pipe_bulk(void)
+{
+    cf_pipe *a, *b;
+    check(cf_pipe_new(0, &a, &b) == 0, "cf_pipe_new");
+    long n = IPC_BYTES / (long)ipc_msg;
+    pid_t pid = fork();
+    if (pid == 0) {
+        cf_pipe_close(a);
+        long ok = 0;
+        for (long i = 0; i < n; i++) {
+            void *m;
+            size_t len;
+            if (cf_pipe_recv(b, &m, &len, 60))
+                _exit(1);
+            unsigned char *u = m;
+            ok += len == ipc_msg && u[0] == (unsigned char)i && u[len - 1] == (unsigned char)i;
+            free(m);
+        }
+        cf_pipe_send(b, &ok, sizeof ok, 60);
+        cf_pipe_close(b);
+        _exit(0);
+    }
+    cf_pipe_close(b);
+    unsigned char *buf = calloc(1, ipc_msg);
+    double t0 = now();
+    for (long i = 0; i < n; i++) {
+        buf[0] = buf[ipc_msg - 1] = (unsigned char)i;
+        check(cf_pipe_send(a, buf, ipc_msg, 60) == 0, "cf_pipe_send");
+    }
+    void *m;
+    check(cf_pipe_recv(a, &m, NULL, 60) == 0 && *(long *)m == n, "cf_pipe bulk check");
+    double t = now() - t0;
+    free(m);
+    free(buf);
+    cf_pipe_close(a);
+    waitpid(pid, NULL, 0);
+    return (double)n * (double)ipc_msg / t;
+}
+
+static bool read_full(int fd, void *p, size_t n)
+{
+    for (size_t got = 0; got < n;) {
+        ssize_t r = read(fd, (char *)p + got, n - got);
+        if (r <= 0)
+            return false;
+        got += (size_t)r;
+    }
+    return true;
+}
+
+static bool write_full(int fd, const void *p, size_t n)
+{
+    for (size_t put = 0; put < n;) {
+        ssize_t r = write(fd, (const char *)p + put, n - put);
+        if (r <= 0)
+            return false;
+        put += (size_t)r;
+    }
+    return true;
+}
+
+/* The same over a byte stream (pipe(2) or a socketpair): fixed-size messages read whole into a
+ * malloc'd buffer per message, as cf_pipe_recv hands them out. */
+static double stream_bulk(bool socket)
+{
+    int to[2], back[2];
+    if (socket) {
+        check(socketpair(AF_UNIX, SOCK_STREAM, 0, to) == 0 && socketpair(AF_UNIX, SOCK_STREAM, 0, back) == 0, "socketpair");
+    } else {
+        check(pipe(to) == 0 && pipe(back) == 0, "pipe");
+    }
+    long n = IPC_BYTES / (long)ipc_msg;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(to[1]);
+        close(back[0]);
+        long ok = 0;
+        for (long i = 0; i < n; i++) {
+            unsigned char *u = malloc(ipc_msg);
+            if (!read_full(to[0], u, ipc_msg))
+                _exit(1);
+            ok += u[0] == (unsigned char)i && u[ipc_msg - 1] == (unsigned char)i;
+            free(u);
+        }
+        write_full(back[1], &ok, sizeof ok);
+        _exit(0);
+    }
+    close(to[0]);
+    close(back[1]);
+    unsigned char *buf = calloc(1, ipc_msg);
+    double t0 = now();
+    for (long i = 0; i < n; i++) {
+        buf[0] = buf[ipc_msg - 1] = (unsigned char)i;
+        check(write_full(to[1], buf, ipc_msg), "stream write");
+    }
+    long ok = 0;
+    check(read_full(back[0], &ok, sizeof ok) && ok == n, "stream bulk check");
+    double t = now() - t0;
+    free(buf);
+    close(to[1]);
+    close(back[0]);
+    waitpid(pid, NULL, 0);
+    return (double)n * (double)ipc_msg / t;
+}
+static double pipe2_bulk(void) { return stream_bulk(false); }
+static double socketpair_bulk(void) { return stream_bulk(true); }
+
+/* Ceilings for shared memory. "memcpy" is the usual figure: 256 MiB copied buffer to buffer in
+ * 64 KiB blocks (memory-bound). "cache-hot" copies one 64 KiB block again and again (L1/L2
+ * speed), an upper bound no cross-process transfer reaches, reported for honesty. */
+static double memcpy_bw(void)
+{
+    size_t blk = 65536, total = IPC_BYTES;
+    unsigned char *src = malloc(total), *dst = malloc(total);
+    memset(src, 1, total);
+    memset(dst, 0, total);
+    double t0 = now();
+    for (size_t off = 0; off < total; off += blk)
+        memcpy(dst + off, src + off, blk);
+    double t = now() - t0;
+    check(dst[total - 1] == 1 && dst[0] == 1, "memcpy");
+    free(src);
+    free(dst);
+    return (double)total / t;
+}
+
+static double memcpy_hot(void)
+{
+    size_t blk = 65536;
+    unsigned char *src = calloc(1, blk), *dst = malloc(blk);
+    long n = IPC_BYTES / (long)blk;
+    double t0 = now();
+    for (long i = 0; i < n; i++) {
+        src[0] = (unsigned char)i;
+        memcpy(dst, src, blk);
+        __asm__ volatile("" ::"r"(dst) : "memory");
+    }
+    double t = now() - t0;
+    check(dst[0] == (unsigned char)(n - 1), "memcpy hot");
+    free(src);
+    free(dst);
+    return (double)n * (double)blk / t;
+}
+
+enum { PINGS = 20000 };
+
+static double cf_pipe_pingpong(void)
+{
+    cf_pipe *a, *b;
+    check(cf_pipe_new(0, &a, &b) == 0, "cf_pipe_new");
+    pid_t pid = fork();
+    if (pid == 0) {
+        cf_pipe_close(a);
+        for (;;) {
+            void *m;
+            size_t len;
+            if (cf_pipe_recv(b, &m, &len, 60))
+                _exit(0);
+            cf_pipe_send(b, m, len, 60);
+            free(m);
+        }
+    }
+    cf_pipe_close(b);
+    char msg[64] = { 0 };
+    double t0 = now();
+    for (int i = 0; i < PINGS; i++) {
+        msg[0] = (char)i;
+        void *m;
+        size_t len;
+        check(cf_pipe_send(a, msg, sizeof msg, 60) == 0 && cf_pipe_recv(a, &m, &len, 60) == 0 &&
+              len == 64 && ((char *)m)[0] == (char)i, "ping-pong");
+        free(m);
+    }
+    double t = now() - t0;
+    cf_pipe_close(a);
+    waitpid(pid, NULL, 0);
+    return t / PINGS * 1e6;
+}
+
+static double pipe2_pingpong(void)
+{
+    int to[2], back[2];
+    check(pipe(to) == 0 && pipe(back) == 0, "pipe");
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(to[1]);
+        close(back[0]);
+        char m[64];
+        while (read_full(to[0], m, sizeof m))
+            write_full(back[1], m, sizeof m);
+        _exit(0);
+    }
+    close(to[0]);
+    close(back[1]);
+    char msg[64] = { 0 }, in[64];
+    double t0 = now();
+    for (int i = 0; i < PINGS; i++) {
+        msg[0] = (char)i;
+        check(write_full(to[1], msg, sizeof msg) && read_full(back[0], in, sizeof in) && in[0] == (char)i, "pipe ping-pong");
+    }
+    double t = now() - t0;
+    close(to[1]);
+    close(back[0]);
+    waitpid(pid, NULL, 0);
+    return t / PINGS * 1e6;
+}
+
+#define IPC_FIG(size, label)                                                                       \
+    static double cf_pipe_##size(void) { ipc_msg = size; return cf_pipe_bulk(); }                 \
+    static double pipe2_##size(void) { ipc_msg = size; return pipe2_bulk(); }                      \
+    static double sock_##size(void) { ipc_msg = size; return socketpair_bulk(); }
+IPC_FIG(64, "64 B")
+IPC_FIG(4096, "4 KiB")
+IPC_FIG(65536, "64 KiB")
+IPC_FIG(1048576, "1 MiB")
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -386,5 +611,20 @@ int main(int argc, char **argv)
     figure("queue: cf_lfqueue 2P2C, 4M items", "raw cds_wfcq", "items/s", wfcq_2p2c);
     figure("queue: cf_queue bounded 1024 2P2C, 4M items", "cfutures", "items/s", cfq_2p2c);
     figure("queue: cf_queue bounded 1024 2P2C, 4M items", "naive mutex+condvar queue", "items/s", naive_2p2c);
+    static const struct { const char *name; double (*cf)(void), (*p2)(void), (*sp)(void); } sizes[] = {
+        { "ipc: 256 MiB in 64 B messages, 2 processes", cf_pipe_64, pipe2_64, sock_64 },
+        { "ipc: 256 MiB in 4 KiB messages, 2 processes", cf_pipe_4096, pipe2_4096, sock_4096 },
+        { "ipc: 256 MiB in 64 KiB messages, 2 processes", cf_pipe_65536, pipe2_65536, sock_65536 },
+        { "ipc: 256 MiB in 1 MiB messages, 2 processes", cf_pipe_1048576, pipe2_1048576, sock_1048576 },
+    };
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        figure(sizes[i].name, "cfutures", "B/s", sizes[i].cf);
+        figure(sizes[i].name, "pipe(2)", "B/s", sizes[i].p2);
+        figure(sizes[i].name, "socketpair", "B/s", sizes[i].sp);
+    }
+    figure("ipc: 256 MiB in 64 KiB messages, 2 processes", "memcpy 256 MiB buffer to buffer", "B/s", memcpy_bw);
+    figure("ipc: 256 MiB in 64 KiB messages, 2 processes", "memcpy 64 KiB cache-hot", "B/s", memcpy_hot);
+    figure("ipc: 64-byte round trip", "cfutures", "us", cf_pipe_pingpong);
+    figure("ipc: 64-byte round trip", "pipe(2)", "us", pipe2_pingpong);
     return 0;
 }

@@ -34,7 +34,9 @@ CF_EXTERN int  cf_pipe_send(cf_pipe *p, const void *msg, size_t len, double time
 CF_EXTERN int  cf_pipe_recv(cf_pipe *p, void **msg, size_t *len, double timeout);
      /* *msg is malloc'd, the caller frees it; 0 | EAGAIN | ETIMEDOUT | EPIPE (peer gone, nothing left) */
 /* A file descriptor that poll/epoll report readable when a message (or the start of one larger
- * than the ring) is waiting, or when the peer is gone; owned by the pipe. -1 for NULL. */
+ * than the ring) is waiting, or when the peer is gone; owned by the pipe. -1 for NULL.
+ * Asking for it switches this end to exact readiness, which costs the sender a syscall per
+ * message when the receiver keeps up: ask before handing the end to an event loop, not per call. */
 CF_EXTERN int  cf_pipe_fd(const cf_pipe *p);
 /* Releases this process's handle on this end (mapping and descriptors). NULL: no-op. */
 CF_EXTERN void cf_pipe_close(cf_pipe *p);

@@ -8,6 +8,8 @@ void cf__bring_init(cf__bring *r, uint64_t size)
     atomic_init(&r->tail, 0);
     atomic_init(&r->head, 0);
     atomic_init(&r->writer_waiting, 0);
+    atomic_init(&r->reader_waiting, 0);
+    atomic_init(&r->fd_mode, 0);
     r->size = size;
 }
 

@@ -26,6 +26,8 @@ typedef struct cf__bring {
     alignas(64) _Atomic uint64_t tail;
     alignas(64) _Atomic uint64_t head;
     alignas(64) _Atomic uint32_t writer_waiting;   /* the producer sleeps for space */
+    _Atomic uint32_t reader_waiting;                /* the consumer sleeps for data */
+    _Atomic uint32_t fd_mode;                       /* cf_pipe: someone polls the "data" fd */
     uint64_t size;                                  /* data bytes, a multiple of 8 */
     alignas(64) unsigned char data[];
 } cf__bring;

@@ -9,13 +9,17 @@
  *   chunks; every chunk but the last leaves CF__REC_HDR bytes free, so that a send that times out
  *   halfway can always append an ABORT record. The receiver assembles chunks in a private buffer
  *   and hands out only complete messages; an ABORT, or end of file, drops the partial one.
- * - Waking: per direction an eventfd "data" (readable exactly while the ring holds bytes) and an
- *   eventfd "space" (for a sender waiting for room). The sender publishes tail, then reads head:
- *   if the receiver had consumed everything before this record, it writes "data". The receiver
- *   that empties the ring publishes head, resets "data", then re-reads tail and re-arms it if
- *   something arrived meanwhile: seq_cst on both sides, so no wake-up is lost, and at rest the
- *   eventfd is readable if and only if data is waiting, as cf_pipe_fd promises.
- *   The space side is a Dekker pair on writer_waiting.
+ * - Waking: per direction an eventfd "data" and an eventfd "space". A receiver that finds the ring
+ *   empty spins briefly, then announces itself in reader_waiting (seq_cst), re-checks, and sleeps
+ *   in poll on "data"; a sender publishes tail (seq_cst), then reads reader_waiting and signals
+ *   only if someone sleeps: a busy stream costs no syscall at all. The space side is the same
+ *   Dekker pair on writer_waiting.
+ * - Once cf_pipe_fd has been asked for (fd_mode), "data" must be readable exactly while bytes
+ *   wait: the sender also signals when the receiver had consumed everything before this record,
+ *   and the receiver that empties the ring resets "data", then re-reads tail and re-arms it if a
+ *   record slipped in (seq_cst on both sides, so nothing is lost and, at rest, readable means
+ *   data). That costs a syscall per message when the receiver keeps up, so only event-loop
+ *   users pay it.
  * - Peer death: a futex cannot tell that a process was SIGKILLed, the kernel can: each end owns
  *   one socket of a socketpair, never written. Every wait polls it with the eventfd; end of file
  *   on it means the other end's last holder is gone.
@@ -214,7 +218,20 @@ out:
     return 0;
 }
 
-CF_EXTERN int cf_pipe_fd(const cf_pipe *p) { return p ? p->epfd : -1; }
+CF_EXTERN int cf_pipe_fd(const cf_pipe *p)
+{
+    if (!p)
+        return -1;
+    cf__bring *in = p->in;
+    if (!atomic_exchange_explicit(&in->fd_mode, 1, memory_order_seq_cst)) {
+        /* From now on "data" is kept exact: start from the truth. */
+        efd_reset(p->in_data);
+        if (atomic_load_explicit(&in->tail, memory_order_seq_cst) !=
+            atomic_load_explicit(&in->head, memory_order_seq_cst))
+            efd_signal(p->in_data);
+    }
+    return p->epfd;
+}
 
 CF_EXTERN void cf_pipe_close(cf_pipe *p)
 {
@@ -269,7 +286,9 @@ static void put_record(cf_pipe *p, uint32_t flags, const void *payload, uint32_t
     if (chunk)
         cf__bring_put(r, tail + CF__REC_HDR, payload, chunk);
     atomic_store_explicit(&r->tail, tail + cf__rec_size(chunk), memory_order_seq_cst);
-    if (atomic_load_explicit(&r->head, memory_order_seq_cst) == tail)
+    if (atomic_load_explicit(&r->reader_waiting, memory_order_seq_cst) ||
+        (atomic_load_explicit(&r->fd_mode, memory_order_seq_cst) &&
+         atomic_load_explicit(&r->head, memory_order_seq_cst) == tail))
         efd_signal(p->out_data);
 }
 
@@ -345,7 +364,8 @@ static void consumed(cf_pipe *p, uint64_t head)
     atomic_store_explicit(&r->head, head, memory_order_seq_cst);
     if (atomic_load_explicit(&r->writer_waiting, memory_order_seq_cst))
         efd_signal(p->in_space);
-    if (atomic_load_explicit(&r->tail, memory_order_seq_cst) == head) {
+    if (atomic_load_explicit(&r->fd_mode, memory_order_relaxed) &&
+        atomic_load_explicit(&r->tail, memory_order_seq_cst) == head) {
         efd_reset(p->in_data);
         if (atomic_load_explicit(&r->tail, memory_order_seq_cst) != head)
             efd_signal(p->in_data);
@@ -422,7 +442,15 @@ CF_EXTERN int cf_pipe_recv(cf_pipe *p, void **msg, size_t *len, double timeout)
             r = EAGAIN;
             break;
         }
-        int w = wait_fd(p->in_data, p->sock, &d);
+        cf__bring *in = p->in;
+        atomic_store_explicit(&in->reader_waiting, 1, memory_order_seq_cst);
+        int w = 0;
+        if (atomic_load_explicit(&in->tail, memory_order_seq_cst) ==
+            atomic_load_explicit(&in->head, memory_order_relaxed))
+            w = wait_fd(p->in_data, p->sock, &d);
+        atomic_store_explicit(&in->reader_waiting, 0, memory_order_relaxed);
+        if (!atomic_load_explicit(&in->fd_mode, memory_order_relaxed))
+            efd_reset(p->in_data);     /* in fd_mode, consumed() keeps it exact instead */
         if (w == ETIMEDOUT && (r = take_records(p, msg, len)) == EAGAIN) {
             r = ETIMEDOUT;
             break;
