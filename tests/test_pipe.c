@@ -366,6 +366,59 @@ START_TEST(blocked_sender_sees_receiver_die)
 }
 END_TEST
 
+/* Several threads of the parent send on one end at once; the child checks that every message
+ * arrives exactly once and each thread's messages in the order it sent them. */
+typedef struct sender { cf_pipe *p; int id; long n; } sender;
+
+static void *send_many(void *arg)
+{
+    sender *s = arg;
+    for (long k = 0; k < s->n; k++) {
+        long m[2] = { s->id, k };
+        HOT_ASSERT(cf_pipe_send(s->p, m, sizeof m, 30) == 0);
+    }
+    return NULL;
+}
+
+START_TEST(threads_share_an_end)
+{
+    enum { T = 4 };
+    long n = cf_scaled(20000);
+    cf_pipe *a, *b;
+    ck_assert_int_eq(cf_pipe_new(CAP, &a, &b), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        cf_pipe_close(a);
+        long next[T] = { 0 };
+        for (long got = 0; got < T * n; got++) {
+            void *m;
+            size_t len;
+            if (cf_pipe_recv(b, &m, &len, 30) || len != 2 * sizeof(long))
+                _exit(1);
+            long id = ((long *)m)[0], k = ((long *)m)[1];
+            if (id < 0 || id >= T || k != next[id]++)
+                _exit(2);
+            free(m);
+        }
+        _exit(0);
+    }
+    cf_pipe_close(b);
+    sender s[T];
+    pthread_t t[T];
+    for (int i = 0; i < T; i++) {
+        s[i] = (sender){ a, i, n };
+        pthread_create(&t[i], NULL, send_many, &s[i]);
+    }
+    for (int i = 0; i < T; i++)
+        pthread_join(t[i], NULL);
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFEXITED(st));
+    ck_assert_int_eq(WEXITSTATUS(st), 0);
+    cf_pipe_close(a);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("pipe");
@@ -378,6 +431,7 @@ static Suite *suite(void)
     tcase_add_test(tc, fd_readiness);
     tcase_add_test(tc, peer_killed_at_random_points);
     tcase_add_test(tc, blocked_sender_sees_receiver_die);
+    tcase_add_test(tc, threads_share_an_end);
     suite_add_tcase(s, tc);
     return s;
 }
