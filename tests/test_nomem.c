@@ -182,6 +182,52 @@ START_TEST(queues_without_memory)
 }
 END_TEST
 
+START_TEST(ipc_without_memory)
+{
+    for (long k = 0; k < 4; k++) {
+        cf_pipe *a = NULL, *b = NULL;
+        inject(k);
+        int r = cf_pipe_new(4096, &a, &b);
+        errno = 0;
+        cf_mpqueue *q = cf_mpqueue_new(4096);
+        int e = errno;
+        stop();
+        ck_assert(r == 0 || r == ENOMEM);
+        ck_assert(q || e == ENOMEM);
+        if (r == 0) {
+            /* A message whose buffer cannot be allocated is dropped with ENOMEM; the next one
+             * arrives whole. */
+            ck_assert_int_eq(cf_pipe_send(a, "first", 5, 0), 0);
+            ck_assert_int_eq(cf_pipe_send(a, "second", 6, 0), 0);
+            void *m;
+            size_t n;
+            inject(0);
+            int r1 = cf_pipe_recv(b, &m, &n, 0);
+            stop();
+            ck_assert_int_eq(r1, ENOMEM);
+            ck_assert_int_eq(cf_pipe_recv(b, &m, &n, 0), 0);
+            ck_assert(n == 6 && memcmp(m, "second", 6) == 0);
+            free(m);
+            cf_pipe_close(a);
+            cf_pipe_close(b);
+        }
+        if (q) {
+            ck_assert_int_eq(cf_mpqueue_put(q, "kept", 4, 0), 0);
+            void *m;
+            size_t n;
+            inject(0);
+            int r2 = cf_mpqueue_get(q, &m, &n, 0);
+            stop();
+            ck_assert_int_eq(r2, ENOMEM);           /* the message stays for another try */
+            ck_assert_int_eq(cf_mpqueue_get(q, &m, &n, 0), 0);
+            ck_assert(n == 4 && memcmp(m, "kept", 4) == 0);
+            free(m);
+            cf_mpqueue_free(q);
+        }
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("nomem");
@@ -191,6 +237,7 @@ static Suite *suite(void)
     tcase_add_test(tc, waits_without_memory);
     tcase_add_test(tc, pools_without_memory);
     tcase_add_test(tc, queues_without_memory);
+    tcase_add_test(tc, ipc_without_memory);
     suite_add_tcase(s, tc);
     return s;
 }
