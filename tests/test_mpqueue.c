@@ -11,18 +11,6 @@
 
 #include "testutil.h"
 
-static int count_maps(const char *what)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    char line[512];
-    int n = 0;
-    while (f && fgets(line, sizeof line, f))
-        n += strstr(line, what) != NULL;
-    if (f)
-        fclose(f);
-    return n;
-}
-
 START_TEST(sizes_bounds_and_timeouts)
 {
     int maps0 = count_maps("cf_mpqueue");

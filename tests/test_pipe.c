@@ -33,30 +33,6 @@ static bool msg_ok(const unsigned char *m, size_t len, uint32_t seed)
     return true;
 }
 
-static int count_fds(void)
-{
-    int n = 0;
-    char path[64];
-    for (int fd = 0; fd < 4096; fd++) {
-        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-        if (access(path, F_OK) == 0)
-            n++;
-    }
-    return n;
-}
-
-static int count_maps(const char *what)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    char line[512];
-    int n = 0;
-    while (f && fgets(line, sizeof line, f))
-        n += strstr(line, what) != NULL;
-    if (f)
-        fclose(f);
-    return n;
-}
-
 /* Child: echo every message back until EPIPE. */
 static void echo_child(cf_pipe *mine, cf_pipe *other)
 {
@@ -98,9 +74,7 @@ START_TEST(round_trips_of_every_size)
         free(m);
     }
     cf_pipe_close(a);                                   /* the child sees EPIPE and exits 0 */
-    int st;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    REAP_OK(pid);
     ck_assert_int_eq(count_fds(), fds0);
     ck_assert_int_eq(count_maps("cf_pipe"), maps0);
 }
@@ -163,10 +137,7 @@ START_TEST(many_messages_both_ways_in_order)
             HOT_ASSERT(r == EAGAIN || r == EPIPE);
         }
     }
-    int st;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    ck_assert(WIFEXITED(st));
-    ck_assert_int_eq(WEXITSTATUS(st), 0);
+    REAP_OK(pid);
     cf_pipe_close(a);
 }
 END_TEST
@@ -203,9 +174,7 @@ START_TEST(timeouts_and_all_or_nothing)
         _exit(r == 0 && len == 100 && msg_ok(x, len, 3) ? 0 : 1);
     }
     ck_assert_int_eq(cf_pipe_send(a, small, 100, 30), 0);
-    int st;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    REAP_OK(pid);
     free(big);
     free(huge);
     free(small);
@@ -411,10 +380,7 @@ START_TEST(threads_share_an_end)
     }
     for (int i = 0; i < T; i++)
         pthread_join(t[i], NULL);
-    int st;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    ck_assert(WIFEXITED(st));
-    ck_assert_int_eq(WEXITSTATUS(st), 0);
+    REAP_OK(pid);
     cf_pipe_close(a);
 }
 END_TEST

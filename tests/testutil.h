@@ -64,6 +64,46 @@ static inline uint32_t rnd(uint32_t *s)
             ck_abort_msg("%s:%d: assertion failed: %s", __FILE__, __LINE__, #c);                   \
     } while (0)
 
+/* Process helpers for the IPC tests. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Waits for a child and asserts it exited with status 0. */
+#define REAP_OK(pid)                                                                               \
+    do {                                                                                           \
+        int st_;                                                                                   \
+        ck_assert_int_eq(waitpid((pid), &st_, 0), (pid));                                          \
+        ck_assert(WIFEXITED(st_));                                                                 \
+        ck_assert_int_eq(WEXITSTATUS(st_), 0);                                                     \
+    } while (0)
+
+/* Open descriptors of this process, and its mappings whose line names `what`: taken before and
+ * after, they show leaks. */
+static inline int count_fds(void)
+{
+    int n = 0;
+    char path[64];
+    for (int fd = 0; fd < 4096; fd++) {
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        n += access(path, F_OK) == 0;
+    }
+    return n;
+}
+
+static inline int count_maps(const char *what)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    int n = 0;
+    while (f && fgets(line, sizeof line, f))
+        n += strstr(line, what) != NULL;
+    if (f)
+        fclose(f);
+    return n;
+}
+
 #define CF_RUN_SUITE(suite_fn)                                                                     \
     int main(void)                                                                                 \
     {                                                                                              \
