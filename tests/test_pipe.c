@@ -183,9 +183,39 @@ START_TEST(timeouts_and_all_or_nothing)
 }
 END_TEST
 
+START_TEST(tiny_ring_streams_anything)
+{
+    /* A ring of a few bytes still carries every size, in many small chunks. */
+    size_t caps[] = { 1, 7, 8, 9, 40 };
+    for (size_t c = 0; c < sizeof caps / sizeof *caps; c++) {
+        cf_pipe *a, *b;
+        ck_assert_int_eq(cf_pipe_new(caps[c], &a, &b), 0);
+        pid_t pid = fork();
+        if (pid == 0)
+            echo_child(b, a);
+        cf_pipe_close(b);
+        size_t sizes[] = { 0, 1, caps[c], caps[c] + 1, 1000, 65537 };
+        for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+            unsigned char *m = make_msg(sizes[k], (uint32_t)(k + 10 * c + 1));
+            ck_assert_int_eq(cf_pipe_send(a, m, sizes[k], 30), 0);
+            void *back;
+            size_t n;
+            ck_assert_int_eq(cf_pipe_recv(a, &back, &n, 30), 0);
+            ck_assert_uint_eq(n, sizes[k]);
+            ck_assert(msg_ok(back, n, (uint32_t)(k + 10 * c + 1)));
+            free(back);
+            free(m);
+        }
+        cf_pipe_close(a);
+        REAP_OK(pid);
+    }
+}
+END_TEST
+
 START_TEST(bad_input)
 {
     cf_pipe *a, *b;
+    ck_assert_int_eq(cf_pipe_new((size_t)1 << 32, &a, &b), EINVAL);
     ck_assert_int_eq(cf_pipe_new(0, NULL, &b), EINVAL);
     ck_assert_int_eq(cf_pipe_new(0, &a, NULL), EINVAL);
     ck_assert_int_eq(cf_pipe_send(NULL, "x", 1, 0), EINVAL);
@@ -394,6 +424,7 @@ static Suite *suite(void)
     tcase_add_test(tc, many_messages_both_ways_in_order);
     tcase_add_test(tc, timeouts_and_all_or_nothing);
     tcase_add_test(tc, bad_input);
+    tcase_add_test(tc, tiny_ring_streams_anything);
     tcase_add_test(tc, fd_readiness);
     tcase_add_test(tc, peer_killed_at_random_points);
     tcase_add_test(tc, blocked_sender_sees_receiver_die);

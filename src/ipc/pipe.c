@@ -167,8 +167,8 @@ CF_EXTERN int cf_pipe_new(size_t capacity, cf_pipe **end0, cf_pipe **end1)
         return EINVAL;
     if (capacity == 0)
         capacity = CF__PIPE_DEFAULT;
-    if (capacity > ((uint64_t)1 << 40))
-        return EINVAL;
+    if (capacity > ((uint64_t)1 << 31))
+        return EINVAL;     /* records count payload in 32 bits; 2 GiB rings are plenty */
     /* Room for one record of `capacity` bytes plus the ABORT reserve. */
     uint64_t size = cf__pad8(capacity) + 2 * CF__REC_HDR;
     uint64_t ring_bytes = (cf__bring_bytes(size) + 63) & ~(uint64_t)63;
@@ -308,8 +308,10 @@ static int send_locked(cf_pipe *p, const unsigned char *msg, size_t len, const c
         size_t rest = len - off;
         uint64_t last_need = cf__rec_size(rest);
         bool can_finish = last_need <= r->size - CF__REC_HDR;
-        /* Wait for room for the rest, or at least for a useful chunk (an eighth of the ring). */
-        uint64_t want = can_finish ? last_need : (r->size / 8 + 2 * CF__REC_HDR);
+        /* Wait for room for the rest, or at least for a useful chunk (an eighth of the ring,
+         * at least 8 bytes), plus its header and the ABORT reserve. */
+        uint64_t step = (r->size / 8) & ~(uint64_t)7;
+        uint64_t want = can_finish ? last_need : (step > 8 ? step : 8) + 2 * CF__REC_HDR;
         int e = wait_space(p, want < last_need ? want : last_need, d);
         if (e) {
             if (off > 0 && e != EPIPE)
