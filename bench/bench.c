@@ -61,7 +61,8 @@ static void figure(const char *fig, const char *impl, const char *unit, double (
 }
 
 /* ---- thread pools: N trivial tasks submitted, then all waited for, 2 workers ---- */
-enum { NTASKS = 1000000, WORKERS = 2 };
+enum { NTASKS = 1000000 };
+static int WORKERS = 2;      /* the scaling figures vary it */
 
 static void *triv(void *a) { return a; }
 
@@ -180,6 +181,24 @@ static double pct(double p)
     return lat_p[(int)(p * (LAT_SAMPLES - 1))] * 1e6;
 }
 
+/* With CF_BENCH_DATA set, the latency samples of the last run go to DIR/latency_<impl>.dat
+ * (sorted, microseconds), for bench/plot.sh. */
+static void dump_latency(const char *impl)
+{
+    const char *dir = getenv("CF_BENCH_DATA");
+    if (!dir)
+        return;
+    char path[512];
+    snprintf(path, sizeof path, "%s/latency_%s.dat", dir, impl);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return;
+    qsort(lat_p, LAT_SAMPLES, sizeof *lat_p, cmp_double);
+    for (int i = 0; i < LAT_SAMPLES; i++)
+        fprintf(f, "%.3f %.5f\n", lat_p[i] * 1e6, (double)(i + 1) / LAT_SAMPLES);
+    fclose(f);
+}
+
 static void cf_latency_run(void)
 {
     cf_executor *ex = cf_thread_pool_new(&(cf_pool_opts){ .max_workers = WORKERS });
@@ -195,7 +214,13 @@ static void cf_latency_run(void)
     cf_executor_free(ex);
 }
 static double cf_lat_p50(void) { cf_latency_run(); return pct(0.50); }
-static double cf_lat_p99(void) { cf_latency_run(); return pct(0.99); }
+static double cf_lat_p99(void)
+{
+    cf_latency_run();
+    double v = pct(0.99);
+    dump_latency("cfutures");
+    return v;
+}
 
 typedef struct lat_slot { GMutex mu; GCond cv; bool done; intptr_t in, out; } lat_slot;
 static void g_lat_task(gpointer data, gpointer user)
@@ -230,7 +255,13 @@ static void glib_latency_run(void)
     g_thread_pool_free(p, FALSE, TRUE);
 }
 static double glib_lat_p50(void) { glib_latency_run(); return pct(0.50); }
-static double glib_lat_p99(void) { glib_latency_run(); return pct(0.99); }
+static double glib_lat_p99(void)
+{
+    glib_latency_run();
+    double v = pct(0.99);
+    dump_latency("GThreadPool");
+    return v;
+}
 
 /* ---- queues ---- */
 enum { NITEMS = 4000000 };
@@ -611,6 +642,17 @@ int main(int argc, char **argv)
     figure("queue: cf_lfqueue 2P2C, 4M items", "raw cds_wfcq", "items/s", wfcq_2p2c);
     figure("queue: cf_queue bounded 1024 2P2C, 4M items", "cfutures", "items/s", cfq_2p2c);
     figure("queue: cf_queue bounded 1024 2P2C, 4M items", "naive mutex+condvar queue", "items/s", naive_2p2c);
+    /* Scaling: the same 1M-task figure with 1, 2, 4 and 8 workers (2 CPUs here: past 2, more
+     * workers can only share the same cores; the figure shows what that costs). */
+    static const int scale[] = { 1, 2, 4, 8 };
+    for (size_t i = 0; i < sizeof scale / sizeof *scale; i++) {
+        char name[128];
+        snprintf(name, sizeof name, "scaling: 1M trivial tasks, %d worker%s", scale[i], scale[i] > 1 ? "s" : "");
+        WORKERS = scale[i];
+        figure(name, "cfutures", "tasks/s", cf_pool_tasks);
+        figure(name, "GThreadPool", "tasks/s", glib_pool_tasks);
+    }
+    WORKERS = 2;
     static const struct { const char *name; double (*cf)(void), (*p2)(void), (*sp)(void); } sizes[] = {
         { "ipc: 256 MiB in 64 B messages, 2 processes", cf_pipe_64, pipe2_64, sock_64 },
         { "ipc: 256 MiB in 4 KiB messages, 2 processes", cf_pipe_4096, pipe2_4096, sock_4096 },

@@ -4,9 +4,9 @@
  * - Data: one shared byte ring per direction (bytering.h), in a memfd that each end maps on its
  *   own. Each direction has exactly one sending and one receiving end; threads of a process that
  *   share an end are serialized by the end's send and receive mutexes.
- * - Framing: a message that fits the ring travels as one FIRST|LAST record, written only once
- *   there is room for all of it, so a send that fails wrote nothing. A larger one streams as
- *   chunks; every chunk but the last leaves CF__REC_HDR bytes free, so that a send that times out
+ * - Framing: a message up to a quarter of the ring travels as one FIRST|LAST record, written
+ *   only once there is room for all of it, so a send that fails wrote nothing. A larger one
+ *   streams as chunks of about an eighth of the ring (so sender and receiver copy in parallel); every chunk but the last leaves CF__REC_HDR bytes free, so that a send that times out
  *   halfway can always append an ABORT record. The receiver assembles chunks in a private buffer
  *   and hands out only complete messages; an ABORT, or end of file, drops the partial one.
  * - Waking: per direction an eventfd "data" and an eventfd "space". A receiver that finds the ring
@@ -169,8 +169,10 @@ CF_EXTERN int cf_pipe_new(size_t capacity, cf_pipe **end0, cf_pipe **end1)
         capacity = CF__PIPE_DEFAULT;
     if (capacity > ((uint64_t)1 << 31))
         return EINVAL;     /* records count payload in 32 bits; 2 GiB rings are plenty */
-    /* Room for one record of `capacity` bytes plus the ABORT reserve. */
-    uint64_t size = cf__pad8(capacity) + 2 * CF__REC_HDR;
+    /* Room for a message of `capacity` bytes in its chunks (at most 9 records of about an
+     * eighth of the ring, each padded), plus the ABORT reserve: such a message never has to
+     * wait for the receiver when the ring is empty. */
+    uint64_t size = cf__pad8(capacity) + 16 * CF__REC_HDR;
     uint64_t ring_bytes = (cf__bring_bytes(size) + 63) & ~(uint64_t)63;
     size_t len = (size_t)(2 * ring_bytes);
     int err = 0, memfd = -1, sv[2] = { -1, -1 }, efd[4] = { -1, -1, -1, -1 };
@@ -295,7 +297,10 @@ static void put_record(cf_pipe *p, uint32_t flags, const void *payload, uint32_t
 static int send_locked(cf_pipe *p, const unsigned char *msg, size_t len, const cf__deadline *d)
 {
     cf__bring *r = p->out;
-    if (cf__rec_size(len) <= r->size - CF__REC_HDR) {
+    /* Up to a quarter of the ring: one record. Larger: chunks of about an eighth, so that the
+     * receiver copies out one chunk while the sender copies in the next (a single record the
+     * size of the ring would leave one side idle while the other copies). */
+    if (cf__rec_size(len) <= r->size / 4 + CF__REC_HDR) {
         int e = wait_space(p, cf__rec_size(len), d);
         if (e)
             return e;
@@ -307,7 +312,7 @@ static int send_locked(cf_pipe *p, const unsigned char *msg, size_t len, const c
     while (off < len) {
         size_t rest = len - off;
         uint64_t last_need = cf__rec_size(rest);
-        bool can_finish = last_need <= r->size - CF__REC_HDR;
+        bool can_finish = last_need <= r->size / 4 + CF__REC_HDR;
         /* Wait for room for the rest, or at least for a useful chunk (an eighth of the ring,
          * at least 8 bytes), plus its header and the ABORT reserve. */
         uint64_t step = (r->size / 8) & ~(uint64_t)7;
@@ -326,6 +331,8 @@ static int send_locked(cf_pipe *p, const unsigned char *msg, size_t len, const c
             off = len;
         } else {
             uint64_t chunk = (room - 2 * CF__REC_HDR) & ~(uint64_t)7;
+            if (chunk > step && step >= 8)
+                chunk = step;           /* keep chunks small enough to pipeline */
             if (chunk > rest)
                 chunk = rest & ~(uint64_t)7;
             if (chunk > UINT32_MAX / 2)
