@@ -19,8 +19,9 @@ extern "C" {
 #endif
 
 typedef struct cf_pipe cf_pipe;
-/* Two connected ends; capacity is the ring size in payload bytes per direction (0: 1 MiB); a
- * message of up to capacity bytes travels in one piece, a larger one streams through the ring.
+/* Two connected ends; capacity is the ring size in payload bytes per direction (0: 1 MiB): a
+ * message of up to capacity bytes goes in without waiting when the ring is empty; a larger one
+ * streams through the ring in pieces, transparently.
  * 0 | EINVAL (NULL outputs, capacity over 2 GiB) | ENOMEM | EMFILE/ENFILE (out of descriptors). */
 CF_EXTERN int  cf_pipe_new(size_t capacity, cf_pipe **end0, cf_pipe **end1); /* bytes per direction; 0: 1 MiB */
 /* Sends len bytes (copied) to the other end, waiting up to timeout for ring space.
