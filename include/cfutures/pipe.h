@@ -8,7 +8,9 @@
  * Handles are per process, like file descriptors. Every call may block only as long as its
  * timeout says; a peer that dies (exit, crash, SIGKILL) makes blocked calls return EPIPE.
  * Concurrency: an end of a cf_pipe may be used by several threads (sends are serialized, and
- * receives); a cf_mpqueue by any number of threads and processes. */
+ * receives); a cf_mpqueue by any number of threads and processes. Fork while no thread of the
+ * forking process is inside a call on the pipe or queue (a lock held at fork time would stay
+ * held in the child). */
 #ifndef CFUTURES_PIPE_H
 #define CFUTURES_PIPE_H
 
