@@ -1,7 +1,8 @@
 /* test_pipe.c: cf_pipe between a parent and a forked child: round trips of every interesting
  * size with checksums, streaming larger than the ring, timeouts and all-or-nothing sends,
  * fd readiness with poll, peers killed with SIGKILL at random points (the survivor never hangs
- * and never reads a torn message), and no leaked descriptors or mappings. */
+ * and never reads a torn message), and no leaked descriptors or mappings. "Never hangs" is
+ * asserted as "EPIPE before a generous timeout", never as a time bound. */
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -327,12 +328,11 @@ START_TEST(peer_killed_at_random_points)
         for (;;) {
             void *m;
             size_t n;
-            double t0 = now_s();
-            int r = cf_pipe_recv(b, &m, &n, 5);
-            if (r == EPIPE) {
-                HOT_ASSERT(now_s() - t0 < 1.0);
+            /* EPIPE comes at once in practice; the test asserts only that it comes before a
+             * generous timeout (no timing thresholds in unit tests: machines here are noisy). */
+            int r = cf_pipe_recv(b, &m, &n, 10);
+            if (r == EPIPE)
                 break;
-            }
             HOT_ASSERT(r == 0);                             /* never ETIMEDOUT: no hang */
             uint32_t k;
             HOT_ASSERT(n >= 4);
@@ -366,9 +366,7 @@ START_TEST(blocked_sender_sees_receiver_die)
     while (cf_pipe_send(a, m, 100, 0) == 0)
         ;                                    /* full: the next send has to wait */
     kill(pid, SIGKILL);
-    double t0 = now_s();
-    ck_assert_int_eq(cf_pipe_send(a, m, 100, 10), EPIPE);
-    ck_assert(now_s() - t0 < 1.0);
+    ck_assert_int_eq(cf_pipe_send(a, m, 100, 10), EPIPE);   /* not ETIMEDOUT: no hang */
     ck_assert_int_eq(cf_pipe_send(a, m, 5 * CAP, 10), EPIPE);
     int st;
     waitpid(pid, &st, 0);
