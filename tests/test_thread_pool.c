@@ -296,13 +296,23 @@ static void *count_run(void *arg)
     return arg;
 }
 
-START_TEST(cancel_pending_and_running)
+/* A one-worker pool whose only worker runs poll_cancel (until cancellation is requested), so
+ * that whatever is submitted next stays pending. */
+static cf_executor *busy_pool(gate *g, cf_future **running)
 {
     atomic_store(&ran_count, 0);
     cf_executor *ex = cf_thread_pool_new(&(cf_pool_opts){ .max_workers = 1 });
+    *running = cf_submit(ex, poll_cancel, g);
+    WAIT_UNTIL(atomic_load(&g->waiting) == 1, 10);
+    ck_assert_int_eq(atomic_load(&g->waiting), 1);
+    return ex;
+}
+
+START_TEST(cancel_pending_and_running)
+{
     gate g = GATE_INIT;
-    cf_future *running = cf_submit(ex, poll_cancel, &g);
-    WAIT_UNTIL(atomic_load(&g.waiting) == 1, 10);
+    cf_future *running;
+    cf_executor *ex = busy_pool(&g, &running);
     cf_future *pend = cf_submit(ex, count_run, NULL);
     ck_assert_int_eq(cf_future_state(running), CF_RUNNING);
     ck_assert_int_eq(cf_future_state(pend), CF_PENDING);
@@ -325,11 +335,9 @@ END_TEST
 
 START_TEST(shutdown_cancel_futures)
 {
-    atomic_store(&ran_count, 0);
-    cf_executor *ex = cf_thread_pool_new(&(cf_pool_opts){ .max_workers = 1 });
     gate g = GATE_INIT;
-    cf_future *running = cf_submit(ex, poll_cancel, &g);
-    WAIT_UNTIL(atomic_load(&g.waiting) == 1, 10);
+    cf_future *running;
+    cf_executor *ex = busy_pool(&g, &running);
     cf_future *fs[10];
     for (int i = 0; i < 10; i++)
         fs[i] = cf_submit(ex, count_run, NULL);
