@@ -184,7 +184,9 @@ int cf__future_wait(cf_future *f, const cf__deadline *d)
     }
 }
 
-CF_EXTERN int cf_future_result(cf_future *f, double timeout, void **value)
+/* Waits for f to finish: 0 once it is FINISHED (result or error) | EINVAL | ETIMEDOUT |
+ * ECANCELED. The shared front of cf_future_result and cf_future_error. */
+static int wait_finished(cf_future *f, double timeout)
 {
     cf__deadline d;
     if (!f || cf__deadline_init(&d, timeout))
@@ -192,8 +194,14 @@ CF_EXTERN int cf_future_result(cf_future *f, double timeout, void **value)
     int r = cf__future_wait(f, &d);
     if (r)
         return r;
-    if (cf_future_state(f) == CF_CANCELLED)
-        return ECANCELED;
+    return cf_future_state(f) == CF_CANCELLED ? ECANCELED : 0;
+}
+
+CF_EXTERN int cf_future_result(cf_future *f, double timeout, void **value)
+{
+    int r = wait_finished(f, timeout);
+    if (r)
+        return r;
     if (f->err)
         return f->err;
     if (value)
@@ -203,14 +211,9 @@ CF_EXTERN int cf_future_result(cf_future *f, double timeout, void **value)
 
 CF_EXTERN int cf_future_error(cf_future *f, double timeout, const char **msg)
 {
-    cf__deadline d;
-    if (!f || cf__deadline_init(&d, timeout))
-        return EINVAL;
-    int r = cf__future_wait(f, &d);
+    int r = wait_finished(f, timeout);
     if (r)
         return r;
-    if (cf_future_state(f) == CF_CANCELLED)
-        return ECANCELED;
     if (msg)
         *msg = f->err ? (f->msg ? f->msg : cf_strerror(f->err)) : NULL;
     return f->err;

@@ -102,9 +102,8 @@ static int sleep_on(mpq_shm *s, _Atomic uint32_t *seq, int *sleepers, const cf__
     return r;
 }
 
-static void wake(mpq_shm *s, _Atomic uint32_t *seq, int sleepers, int n)
+static void wake(_Atomic uint32_t *seq, int sleepers, int n)
 {
-    (void)s;
     if (sleepers > 0)
         cf__futex_wake_shared(seq, n);
 }
@@ -142,7 +141,7 @@ CF_EXTERN int cf_mpqueue_put(cf_mpqueue *q, const void *msg, size_t len, double 
     if (getters)
         atomic_fetch_add_explicit(&s->not_empty, 1, memory_order_relaxed);
     pthread_mutex_unlock(&s->mu);
-    wake(s, &s->not_empty, getters, 1);
+    wake(&s->not_empty, getters, 1);
     return 0;
 }
 
@@ -181,7 +180,7 @@ CF_EXTERN int cf_mpqueue_get(cf_mpqueue *q, void **msg, size_t *len, double time
     if (putters)
         atomic_fetch_add_explicit(&s->not_full, 1, memory_order_relaxed);
     pthread_mutex_unlock(&s->mu);
-    wake(s, &s->not_full, putters, CF__WAKE_ALL);   /* sizes differ: let each putter re-check */
+    wake(&s->not_full, putters, CF__WAKE_ALL);   /* sizes differ: let each putter re-check */
     if (msg)
         *msg = buf;
     else

@@ -40,14 +40,22 @@ static int closed_reason(cf__thread_pool *p)
     return atomic_load(&p->closed);
 }
 
-/* A max_pending slot is free again: wake the submitters blocked on it. */
-void cf__pool_release_slot(cf__thread_pool *p)
+/* Wakes the submitters blocked on max_pending, if any. Their side counts itself in nblocked and
+ * then re-checks `reserved` and the closed flags (seq_cst both ways), so a change made before
+ * this call is never missed. */
+void cf__pool_wake_submitters(cf__thread_pool *p)
 {
-    atomic_fetch_sub(&p->reserved, 1);
     if (atomic_load(&p->nblocked) > 0) {
         atomic_fetch_add(&p->space_seq, 1);
         cf__futex_wake(&p->space_seq, CF__WAKE_ALL);
     }
+}
+
+/* A max_pending slot is free again. */
+void cf__pool_release_slot(cf__thread_pool *p)
+{
+    atomic_fetch_sub(&p->reserved, 1);
+    cf__pool_wake_submitters(p);
 }
 
 /* A queued future left PENDING without a worker starting it (cancel, the user completed it, or a

@@ -50,7 +50,7 @@ struct cf__thread_pool {
     atomic_bool      broken;    /* an initializer failed: CF_EBROKEN */
     atomic_bool      sealed;    /* closed and no submit in flight: the queue only drains now */
     atomic_bool      cancel_running;
-    _Atomic uint32_t space_seq; /* futex: bumped when pending drops while submitters block */
+    _Atomic uint32_t space_seq; /* futex: bumped when a slot frees (or on close) while submitters block */
     _Atomic int      nblocked;
 
     /* Parking: idle workers spin briefly (nspinning), then sleep on wake_seq (nsleeping). */
@@ -76,6 +76,7 @@ struct cf__thread_pool {
 
 /* Gives back a max_pending slot and wakes blocked submitters. */
 void  cf__pool_release_slot(cf__thread_pool *p);
+void  cf__pool_wake_submitters(cf__thread_pool *p);
 /* Takes one idle token if there is one. */
 bool  cf__pool_claim_idle(cf__thread_pool *p);
 

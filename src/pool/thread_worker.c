@@ -90,10 +90,7 @@ void cf__pool_close(cf__thread_pool *p, int reason, char *broken_msg)
         sched_yield();
     atomic_store(&p->sealed, true);
     cf__pool_wake_all(p);
-    if (p->max_pending) {
-        atomic_fetch_add(&p->space_seq, 1);
-        cf__futex_wake(&p->space_seq, CF__WAKE_ALL);
-    }
+    cf__pool_wake_submitters(p);
 }
 
 static cf_future *pop(cf__thread_pool *p)
