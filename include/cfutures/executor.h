@@ -1,6 +1,7 @@
-/* cfutures/executor.h: executors (thread pools today, process pools next) behind one interface:
- * submit a function, get a future. Python's concurrent.futures.Executor is the model.
- * All functions may be called from any thread, including from tasks running on the executor. */
+/* cfutures/executor.h: executors (thread pools and fork-based process pools) behind one
+ * interface: submit a function, get a future. Python's concurrent.futures.Executor is the model.
+ * All functions may be called from any thread, including from tasks running on the executor
+ * (a process pool's tasks run in other processes: there, these calls act on copies). */
 #ifndef CFUTURES_EXECUTOR_H
 #define CFUTURES_EXECUTOR_H
 
@@ -29,6 +30,20 @@ typedef struct cf_pool_opts {
  * bytes). The name is copied. NULL opts: defaults. NULL + errno EINVAL (max_workers < 0) | ENOMEM.
  * A thread pool does not survive fork(): use it in the process that created it. */
 CF_EXTERN cf_executor *cf_thread_pool_new(const cf_pool_opts *opts); /* NULL opts: defaults; NULL + errno on failure */
+/* A process pool: max_workers processes (0: the number of CPUs), forked from a single-threaded
+ * fork server that is itself forked, by a thread the pool owns, when the pool is created.
+ * Workers are started at creation and replaced when they die (crash, exit, SIGKILL: only the
+ * task they were running fails, with CF_EWORKER and a message naming the worker and signal),
+ * after max_tasks_per_child tasks, or when a task outruns task_timeout (it fails with ETIMEDOUT).
+ * They are named "<name>-N" (prctl), run the initializer once (a cf_task_fail there breaks the
+ * pool: CF_EBROKEN), and die with the pool, or with the program (PR_SET_PDEATHSIG).
+ * Tasks run in a copy of the program as it was when the pool was created: fn must be a function
+ * of the program, arg and the result travel as a machine word (integers, or pointers into memory
+ * that existed then); use cf_submit_bytes for data. Done-callbacks may run in the pool's thread.
+ * stdio is flushed before forking. NULL + errno: EINVAL (max_workers < 0), ENOMEM, EAGAIN (no
+ * process or thread could be started), EMFILE. Does not survive fork(), like thread pools. */
+CF_EXTERN cf_executor *cf_process_pool_new(const cf_pool_opts *opts);  /* NULL + errno on failure */
+
 /* Schedules fn(arg); returns a new future (the caller owns one reference) that ends FINISHED with
  * fn's return value, failed (cf_task_fail), or CANCELLED. With max_pending, blocks while that many
  * tasks wait to start, except when called from one of the pool's own workers.
@@ -46,11 +61,30 @@ CF_EXTERN cf_future   *cf_submit_timeout(cf_executor *ex, cf_fn fn, void *arg, d
 CF_EXTERN int  cf_map(cf_executor *ex, cf_fn fn, void *const *args, void **results, size_t n,
                       size_t chunksize, double timeout);
      /* results[i] = fn(args[i]); 0, or the first error in argument order; on ETIMEDOUT what has not started is cancelled */
+/* Bytes tasks: fn gets a copy of the argument bytes and returns malloc'd result bytes (or
+ * {NULL, 0} for an empty result; {NULL, n > 0} fails the task with ENOMEM), which the executor
+ * frees. On a process pool the bytes travel to the worker and back through shared memory. */
+typedef struct cf_bytes { void *data; size_t len; } cf_bytes;
+typedef cf_bytes (*cf_bytes_fn)(const void *arg, size_t len); /* data is malloc'd (or NULL); the pool frees it */
+/* cf_submit for bytes: arg (len bytes, may be NULL when len is 0) is copied before the call
+ * returns. Works on every executor. NULL + errno as cf_submit. */
+CF_EXTERN cf_future *cf_submit_bytes(cf_executor *ex, cf_bytes_fn fn, const void *arg, size_t len); /* any executor; arg is copied */
+/* Waits like cf_future_result, then gives the result bytes: *data lives as long as f (NULL for
+ * an empty result). cf_future_result's value for such a future is the same data pointer. */
+CF_EXTERN int cf_future_bytes(cf_future *f, double timeout, const void **data, size_t *len);
+    /* 0 | ETIMEDOUT | ECANCELED | the task's error | EINVAL if f is not a bytes task; *data lives as long as f */
+
 /* Stops accepting work (later submits fail with ESHUTDOWN). cancel_futures: every pending future
  * is cancelled and running tasks see cf_task_cancelled(). wait: returns once every task still
  * queued has run and the workers have exited; called from one of the pool's own tasks it does not
  * wait for the calling task. Idempotent; safe from several threads. NULL: no-op. */
 CF_EXTERN void cf_executor_shutdown(cf_executor *ex, bool wait, bool cancel_futures);
+/* Stop now (Python 3.14's terminate_workers). */
+CF_EXTERN void cf_executor_terminate(cf_executor *ex);
+    /* stop now (Python 3.14's terminate_workers): pending futures are cancelled, running tasks are
+       killed with their workers and fail with ECANCELED, no worker is replaced; then as after shutdown.
+       On a thread pool: cancels pending and flags running tasks (threads cannot be killed).
+       Pending futures end CF_CANCELLED; killed running ones end CF_FINISHED with error ECANCELED. */
 /* shutdown(wait = true), then frees the executor. From one of its own tasks, the memory is
  * released when that task's worker exits. Futures stay valid (they are reference-counted). */
 CF_EXTERN void cf_executor_free(cf_executor *ex);   /* shutdown(wait = true), then free; NULL is a no-op */

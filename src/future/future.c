@@ -34,6 +34,11 @@ CF_EXTERN cf_future *cf_future_ref(cf_future *f)
 
 static void future_destroy(cf_future *f)
 {
+    if (f->kind == CF__KIND_BYTES) {
+        free(f->arg);                 /* the job, unless the task freed it already */
+        if (cf__state_of(atomic_load_explicit(&f->word, memory_order_relaxed)) == CF_FINISHED && !f->err)
+            free(f->value);
+    }
     cf__callback *cb = f->cbs;
     while (cb) {                  /* a future freed before it was done: its callbacks never ran */
         cf__callback *next = cb->next;
@@ -83,8 +88,10 @@ int cf__future_complete(cf_future *f, cf_state to, int err, void *value, char *m
     return cf__future_complete_ref(f, to, err, value, msg, false);
 }
 
-int cf__future_complete_ref(cf_future *f, cf_state to, int err, void *value, char *msg,
-                            bool caller_holds_ref)
+enum { BY_OWNER = 1, HOLDS_REF = 2 };
+
+static int complete(cf_future *f, cf_state to, int err, void *value, char *msg, int how,
+                    size_t bytes_len)
 {
     cf__lock_acquire(&f->lock);
     cf_state s = cf__state_of(atomic_load_explicit(&f->word, memory_order_relaxed));
@@ -95,17 +102,25 @@ int cf__future_complete_ref(cf_future *f, cf_state to, int err, void *value, cha
         free(msg);
         return EINVAL;
     }
-    if (!caller_holds_ref)
+    if (s == CF_PENDING && to == CF_CANCELLED && !(how & BY_OWNER) && f->owner &&
+        f->owner->may_cancel && !f->owner->may_cancel(f->owner, f)) {
+        /* Its worker started it first: it is RUNNING, which the executor would say soon. */
+        atomic_fetch_xor_explicit(&f->word, CF_PENDING ^ CF_RUNNING, memory_order_release);
+        cf__lock_release(&f->lock);
+        return EINVAL;
+    }
+    if (!(how & HOLDS_REF))
         cf_future_ref(f);
     f->value = value;
     f->err = err;
     f->msg = msg;
-    if (s == CF_PENDING && f->owner)
+    if ((how & BY_OWNER) && f->kind == CF__KIND_BYTES && to == CF_FINISHED)
+        f->bytes_len = bytes_len;   /* in-place runners set it themselves (bytes.c) */
+    if (s == CF_PENDING && f->owner && !(how & BY_OWNER))
         f->owner->left_pending(f->owner, f, to, err);
     uint32_t old = atomic_exchange_explicit(&f->word, (uint32_t)to, memory_order_acq_rel);
     cf__callback *cbs = f->cbs;
     f->cbs = NULL;
-    f->cbs_tail = &f->cbs;
     for (cf__listener *l = f->listeners; l;) {
         cf__listener *next = l->next;
         l->linked = false;
@@ -118,9 +133,21 @@ int cf__future_complete_ref(cf_future *f, cf_state to, int err, void *value, cha
     if (old & CF__WAITERS)
         cf__futex_wake(&f->word, CF__WAKE_ALL);
     run_callbacks(f, cbs);
-    if (!caller_holds_ref)
+    if (!(how & HOLDS_REF))
         cf_future_unref(f);
     return 0;
+}
+
+int cf__future_complete_ref(cf_future *f, cf_state to, int err, void *value, char *msg,
+                            bool caller_holds_ref)
+{
+    return complete(f, to, err, value, msg, caller_holds_ref ? HOLDS_REF : 0, 0);
+}
+
+int cf__future_complete_owner(cf_future *f, cf_state to, int err, void *value, char *msg,
+                              size_t bytes_len)
+{
+    return complete(f, to, err, value, msg, BY_OWNER | HOLDS_REF, bytes_len);
 }
 
 CF_EXTERN bool cf_future_set_running(cf_future *f)
@@ -146,7 +173,16 @@ CF_EXTERN bool cf_future_cancel(cf_future *f)
         /* EINVAL: it was started or completed meanwhile; report what it became. */
         if (cf__future_complete(f, CF_CANCELLED, ECANCELED, NULL, NULL) == 0)
             return true;
-    return cf_future_state(f) == CF_CANCELLED;
+    s = cf_future_state(f);
+    if (s == CF_RUNNING && f->owner && f->owner->cancel_running) {
+        /* A worker in another process must be told. Under the lock, a RUNNING state means the
+         * executor (which completes under this lock) is still there. */
+        cf__lock_acquire(&f->lock);
+        if (cf__state_of(atomic_load_explicit(&f->word, memory_order_relaxed)) == CF_RUNNING)
+            f->owner->cancel_running(f->owner, f);
+        cf__lock_release(&f->lock);
+    }
+    return s == CF_CANCELLED;
 }
 
 CF_EXTERN int cf_future_set_result(cf_future *f, void *value)
@@ -241,8 +277,10 @@ CF_EXTERN int cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg
     cb->fn = fn;
     cb->arg = arg;
     cb->next = NULL;
-    *f->cbs_tail = cb;
-    f->cbs_tail = &cb->next;
+    cf__callback **tail = &f->cbs;    /* lists are short: walking beats a tail pointer's 8 bytes */
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = cb;
     cf__lock_release(&f->lock);
     return 0;
 }

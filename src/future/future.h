@@ -39,6 +39,20 @@ typedef struct cf__callback {
 typedef struct cf__owner cf__owner;
 struct cf__owner {
     void (*left_pending)(cf__owner *o, cf_future *f, cf_state to, int err);
+    /* Optional. An executor that hands tasks to a worker before they start (process pools)
+     * arbitrates there: called with f->lock held when a PENDING f is about to be cancelled;
+     * false means the worker already started it, and f becomes RUNNING instead. */
+    bool (*may_cancel)(cf__owner *o, cf_future *f);
+    /* Optional: cf_future_cancel was called on f while RUNNING; f->lock held, so keep it short. */
+    void (*cancel_running)(cf__owner *o, cf_future *f);
+};
+
+/* What the executor part of a future describes (f->kind). */
+enum {
+    CF__KIND_CALL = 0,    /* fn(arg) */
+    CF__KIND_BYTES = 1,   /* arg is a cf__bytes_job owned by the future; value is malloc'd data
+                             of bytes_len bytes once FINISHED without error */
+    CF__KIND_CHUNK = 2,   /* a cf_map chunk: arg is a cf__chunk (map.h) */
 };
 
 /* 120 bytes on LP64: one 128-byte malloc chunk. */
@@ -52,18 +66,31 @@ struct cf_future {
     int              err;        /* written once, before the done state is published */
     atomic_bool      cancel_requested;
     bool             cb0_used;
+    uint8_t          kind;       /* CF__KIND_*, set before the future is published */
     void            *value;
     char            *msg;
-    cf__callback    *cbs, **cbs_tail;
+    cf__callback    *cbs;
     cf__callback     cb0;        /* the first callback needs no allocation */
     cf__listener    *listeners;
 
     /* The executor's part, unused by plain futures. */
-    struct cds_wfcq_node qnode;
+    union {
+        struct cds_wfcq_node qnode;   /* while queued in an executor's wfcq */
+        size_t           bytes_len;   /* CF__KIND_BYTES, once done: set by the completer after
+                                         the node was dequeued (nothing touches it after that) */
+    };
     cf_fn            fn;
     void            *arg;
     cf__owner       *owner;
+    uint64_t         xtag;       /* the executor's own word (process pools: where it was sent) */
 };
+
+/* The argument of a bytes task: the user's function and a copy of the argument bytes. */
+typedef struct cf__bytes_job {
+    cf_bytes_fn   fn;
+    size_t        len;
+    unsigned char data[];
+} cf__bytes_job;
 
 /* Allocation (future_alloc.c): a zeroed-enough object with its lock initialized, refs = 1, PENDING. */
 cf_future *cf__future_alloc(void);
@@ -75,6 +102,10 @@ int  cf__future_complete(cf_future *f, cf_state to, int err, void *value, char *
 /* The same, for a caller that holds a reference for the whole call (saves two atomics). */
 int  cf__future_complete_ref(cf_future *f, cf_state to, int err, void *value, char *msg,
                              bool caller_holds_ref);
+/* The executor's own completion: the caller holds a reference, the owner's hooks are not
+ * called (the executor counts for itself), and a bytes result's length is set. */
+int  cf__future_complete_owner(cf_future *f, cf_state to, int err, void *value, char *msg,
+                               size_t bytes_len);
 /* Sleeps until f is done or the deadline passes: 0 | ETIMEDOUT. */
 int  cf__future_wait(cf_future *f, const cf__deadline *d);
 /* Attach/detach a listener; attach returns false (and does nothing) when f is already done. */

@@ -18,6 +18,8 @@ cf__task_ctx *cf__task_enter(cf__task_ctx *ctx, cf_future *f, const atomic_bool 
     ctx->also_cancel = also_cancel;
     ctx->err = 0;
     ctx->msg = NULL;
+    ctx->cancel_seq = NULL;
+    ctx->seq = 0;
     current = ctx;
     return prev;
 }
@@ -25,6 +27,8 @@ cf__task_ctx *cf__task_enter(cf__task_ctx *ctx, cf_future *f, const atomic_bool 
 void cf__task_leave(cf__task_ctx *prev) { current = prev; }
 
 int cf__task_failed(void) { return current ? current->err : 0; }
+
+cf_future *cf__task_future(void) { return current ? current->future : NULL; }
 
 CF_EXTERN void cf_task_fail(int err, const char *fmt, ...)
 {
@@ -50,6 +54,8 @@ CF_EXTERN bool cf_task_cancelled(void)
     if (!ctx)
         return false;
     if (ctx->also_cancel && atomic_load_explicit(ctx->also_cancel, memory_order_relaxed))
+        return true;
+    if (ctx->cancel_seq && atomic_load_explicit(ctx->cancel_seq, memory_order_relaxed) == ctx->seq)
         return true;
     return ctx->future && atomic_load_explicit(&ctx->future->cancel_requested, memory_order_relaxed);
 }

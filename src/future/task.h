@@ -4,12 +4,16 @@
 #define CF__TASK_H
 
 #include <stdatomic.h>
+#include <stdint.h>
 
 #include "future.h"
 
 typedef struct cf__task_ctx {
     cf_future         *future;        /* NULL while an initializer runs */
     const atomic_bool *also_cancel;   /* the executor's "cancel running tasks" flag, or NULL */
+    /* Process workers have no future: cancellation of task `seq` is asked through shared memory. */
+    const _Atomic uint64_t *cancel_seq;
+    uint64_t           seq;
     int                err;           /* set by cf_task_fail */
     char              *msg;           /* malloc'd, owned by the context */
 } cf__task_ctx;
@@ -17,6 +21,8 @@ typedef struct cf__task_ctx {
 /* Enters ctx (zeroing err/msg) and returns the context it replaces, to restore with leave. */
 cf__task_ctx *cf__task_enter(cf__task_ctx *ctx, cf_future *f, const atomic_bool *also_cancel);
 void          cf__task_leave(cf__task_ctx *prev);
+/* The future of the task running on this thread, or NULL. */
+cf_future    *cf__task_future(void);
 /* The error cf_task_fail recorded so far in the running task, 0 if none (or no task). */
 int           cf__task_failed(void);
 

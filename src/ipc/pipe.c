@@ -40,6 +40,7 @@
 
 #include "../common/deadline.h"
 #include "bytering.h"
+#include "pipe_raw.h"
 #include "cfutures/pipe.h"
 #include "shm.h"
 
@@ -161,10 +162,10 @@ static int end_setup(cf_pipe *p, int memfd, size_t len, uint64_t ring_bytes, int
     return 0;
 }
 
-CF_EXTERN int cf_pipe_new(size_t capacity, cf_pipe **end0, cf_pipe **end1)
+/* Creates the shared parts and end0; end1 is either built here (b) or handed out as raw
+ * descriptors (raw), for a process that does not exist yet (pipe_raw.h). */
+static int pipe_create(size_t capacity, cf_pipe **end0, cf_pipe **end1, cf__pipe_raw *raw)
 {
-    if (!end0 || !end1)
-        return EINVAL;
     if (capacity == 0)
         capacity = CF__PIPE_DEFAULT;
     if (capacity > ((uint64_t)1 << 31))
@@ -176,8 +177,8 @@ CF_EXTERN int cf_pipe_new(size_t capacity, cf_pipe **end0, cf_pipe **end1)
     uint64_t ring_bytes = (cf__bring_bytes(size) + 63) & ~(uint64_t)63;
     size_t len = (size_t)(2 * ring_bytes);
     int err = 0, memfd = -1, sv[2] = { -1, -1 }, efd[4] = { -1, -1, -1, -1 };
-    cf_pipe *a = end_new(), *b = end_new();
-    if (!a || !b) {
+    cf_pipe *a = end_new(), *b = raw ? NULL : end_new();
+    if (!a || (!raw && !b)) {
         err = ENOMEM;
         goto out;
     }
@@ -194,11 +195,23 @@ CF_EXTERN int cf_pipe_new(size_t capacity, cf_pipe **end0, cf_pipe **end1)
     if ((err = end_setup(a, memfd, len, ring_bytes, 0, efd, sv[0])))
         goto out;
     sv[0] = -1;                              /* owned by a now */
-    if ((err = end_setup(b, memfd, len, ring_bytes, 1, efd, sv[1])))
-        goto out;
-    sv[1] = -1;
     cf__bring_init(a->out, size);
     cf__bring_init(a->in, size);
+    if (raw) {
+        raw->memfd = memfd;
+        raw->sock = sv[1];
+        for (int i = 0; i < 4; i++)
+            raw->efd[i] = efd[i];
+        raw->len = len;
+        raw->ring_bytes = ring_bytes;
+        memfd = sv[1] = -1;
+        for (int i = 0; i < 4; i++)
+            efd[i] = -1;
+    } else {
+        if ((err = end_setup(b, memfd, len, ring_bytes, 1, efd, sv[1])))
+            goto out;
+        sv[1] = -1;
+    }
 out:
     for (int i = 0; i < 4; i++)
         if (efd[i] >= 0)
@@ -216,8 +229,54 @@ out:
         return err == EFBIG ? ENOMEM : err;
     }
     *end0 = a;
+    if (end1)
+        *end1 = b;
+    return 0;
+}
+
+CF_EXTERN int cf_pipe_new(size_t capacity, cf_pipe **end0, cf_pipe **end1)
+{
+    if (!end0 || !end1)
+        return EINVAL;
+    return pipe_create(capacity, end0, end1, NULL);
+}
+
+int cf__pipe_new_raw(size_t capacity, cf_pipe **end0, cf__pipe_raw *end1)
+{
+    return pipe_create(capacity, end0, NULL, end1);
+}
+
+int cf__pipe_adopt(const cf__pipe_raw *raw, cf_pipe **end1)
+{
+    cf_pipe *b = end_new();
+    if (!b)
+        return ENOMEM;
+    int sock = fcntl_dup(raw->sock);
+    int err = sock < 0 ? errno : end_setup(b, raw->memfd, raw->len, raw->ring_bytes, 1, raw->efd, sock);
+    if (err) {
+        if (sock >= 0 && b->sock != sock)
+            close(sock);
+        end_free(b);
+        return err;
+    }
     *end1 = b;
     return 0;
+}
+
+void cf__pipe_raw_close(cf__pipe_raw *raw)
+{
+    int *fds[] = { &raw->memfd, &raw->sock, &raw->efd[0], &raw->efd[1], &raw->efd[2], &raw->efd[3] };
+    for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
+        if (*fds[i] >= 0) {
+            close(*fds[i]);
+            *fds[i] = -1;
+        }
+}
+
+bool cf__pipe_readable(const cf_pipe *p)
+{
+    return atomic_load_explicit(&p->in->tail, memory_order_acquire) !=
+           atomic_load_explicit(&p->in->head, memory_order_relaxed);
 }
 
 CF_EXTERN int cf_pipe_fd(const cf_pipe *p)

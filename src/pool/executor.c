@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../future/future.h"
 #include "executor.h"
 
 CF_EXTERN cf_future *cf_submit_timeout(cf_executor *ex, cf_fn fn, void *arg, double timeout)
@@ -12,7 +13,7 @@ CF_EXTERN cf_future *cf_submit_timeout(cf_executor *ex, cf_fn fn, void *arg, dou
         errno = EINVAL;
         return NULL;
     }
-    return ex->ops->submit(ex, fn, arg, &d);
+    return ex->ops->submit(ex, fn, arg, CF__KIND_CALL, &d);
 }
 
 CF_EXTERN cf_future *cf_submit(cf_executor *ex, cf_fn fn, void *arg)
@@ -32,6 +33,12 @@ CF_EXTERN void cf_executor_free(cf_executor *ex)
         return;
     ex->ops->shutdown(ex, true, false);
     ex->ops->release(ex);
+}
+
+CF_EXTERN void cf_executor_terminate(cf_executor *ex)
+{
+    if (ex)
+        ex->ops->terminate(ex);
 }
 
 CF_EXTERN int cf_executor_stats(cf_executor *ex, cf_pool_stats *out)

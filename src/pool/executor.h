@@ -1,6 +1,6 @@
-/* executor.h (internal): the executor interface. Thread pools implement it now; process pools
- * and remote (MPI) executors will implement the same four operations, and everything generic
- * (cf_submit argument checks, cf_map, cf_executor_free) is written once against it. */
+/* executor.h (internal): the executor interface. Thread and process pools implement it; remote
+ * (MPI) executors will implement the same operations, and everything generic (argument checks,
+ * cf_map, bytes tasks, cf_executor_free) is written once against it. */
 #ifndef CF__EXECUTOR_H
 #define CF__EXECUTOR_H
 
@@ -8,9 +8,12 @@
 #include "../common/deadline.h"
 
 typedef struct cf__executor_ops {
-    /* A new future running fn(arg), or NULL + errno. d bounds a max_pending wait. */
-    cf_future *(*submit)(cf_executor *ex, cf_fn fn, void *arg, const cf__deadline *d);
+    /* A new future running fn(arg), or NULL + errno. d bounds a max_pending wait. kind
+     * (CF__KIND_*, future.h) tells an executor that cannot call fn(arg) in place (a process)
+     * what arg is; the others just call fn(arg). */
+    cf_future *(*submit)(cf_executor *ex, cf_fn fn, void *arg, int kind, const cf__deadline *d);
     void       (*shutdown)(cf_executor *ex, bool wait, bool cancel_futures);
+    void       (*terminate)(cf_executor *ex);
     void       (*stats)(cf_executor *ex, cf_pool_stats *out);
     /* Drops the user's handle; called after shutdown(wait = true). */
     void       (*release)(cf_executor *ex);
@@ -19,5 +22,8 @@ typedef struct cf__executor_ops {
 struct cf_executor {
     const cf__executor_ops *ops;
 };
+
+/* Runs a bytes task in place (thread pools): arg is the cf__bytes_job. */
+void *cf__run_bytes_job(void *arg);
 
 #endif

@@ -16,29 +16,9 @@
 #include "../future/future.h"
 #include "../future/task.h"
 #include "executor.h"
+#include "map.h"
 
-typedef struct map_job map_job;
-
-/* Read-only for a task that succeeds: it reports through its future's value, so neighbouring
- * chunks on different workers share no written cache line. Only a failing task writes `failed_done`
- * (the items it completed before the failing one). */
-typedef struct chunk {
-    map_job *job;
-    size_t   start, count;
-    size_t   failed_done;
-} chunk;
-
-struct map_job {
-    _Atomic size_t refs;
-    cf_fn          fn;
-    void         **args;    /* copy of the caller's args */
-    void         **res;     /* where the tasks write; copied out by the caller */
-    cf_future    **futs;
-    size_t         nchunks;
-    chunk          chunks[];
-};
-
-static void job_unref(map_job *j)
+static void job_unref(cf__map_job *j)
 {
     if (atomic_fetch_sub_explicit(&j->refs, 1, memory_order_acq_rel) == 1)
         free(j);
@@ -54,8 +34,8 @@ static void chunk_done(cf_future *f, void *arg)
  * chunk writes its results into the job and returns how many items it completed. */
 static void *run_chunk(void *arg)
 {
-    chunk *c = arg;
-    map_job *j = c->job;
+    cf__chunk *c = arg;
+    cf__map_job *j = c->job;
     if (c->count == 1)
         return j->fn(j->args[c->start]);
     size_t done = 0;
@@ -78,13 +58,13 @@ static void *run_chunk(void *arg)
     return (void *)(uintptr_t)done;
 }
 
-static map_job *job_new(cf_fn fn, void *const *args, size_t n, size_t chunksize)
+static cf__map_job *job_new(cf_fn fn, void *const *args, size_t n, size_t chunksize)
 {
     size_t nchunks = n / chunksize + (n % chunksize != 0);
-    if (n > SIZE_MAX / 4 / sizeof(void *) || nchunks > SIZE_MAX / 2 / sizeof(chunk))
+    if (n > SIZE_MAX / 4 / sizeof(void *) || nchunks > SIZE_MAX / 2 / sizeof(cf__chunk))
         return NULL;
-    size_t size = sizeof(map_job) + nchunks * sizeof(chunk) + (2 * n + nchunks) * sizeof(void *);
-    map_job *j = malloc(size);
+    size_t size = sizeof(cf__map_job) + nchunks * sizeof(cf__chunk) + (2 * n + nchunks) * sizeof(void *);
+    cf__map_job *j = malloc(size);
     if (!j)
         return NULL;
     atomic_init(&j->refs, 1);
@@ -115,14 +95,14 @@ CF_EXTERN int cf_map(cf_executor *ex, cf_fn fn, void *const *args, void **result
         return 0;
     if (chunksize == 0)
         chunksize = 1;
-    map_job *j = job_new(fn, args, n, chunksize);
+    cf__map_job *j = job_new(fn, args, n, chunksize);
     if (!j)
         return ENOMEM;
 
     int err = 0;
     size_t submitted = 0;
     for (; submitted < j->nchunks; submitted++) {
-        cf_future *f = ex->ops->submit(ex, run_chunk, &j->chunks[submitted], &d);
+        cf_future *f = ex->ops->submit(ex, run_chunk, &j->chunks[submitted], CF__KIND_CHUNK, &d);
         if (!f) {
             err = errno;
             break;
@@ -134,7 +114,7 @@ CF_EXTERN int cf_map(cf_executor *ex, cf_fn fn, void *const *args, void **result
     int first = 0;
     for (size_t c = 0; c < submitted && !first; c++) {
         cf_future *f = j->futs[c];
-        chunk *ch = &j->chunks[c];
+        cf__chunk *ch = &j->chunks[c];
         if (cf__future_wait(f, &d)) {
             first = ETIMEDOUT;
             break;

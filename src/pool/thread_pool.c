@@ -129,7 +129,7 @@ static int spawn(cf__thread_pool *p)
     return r;
 }
 
-static cf_future *tp_submit(cf_executor *ex, cf_fn fn, void *arg, const cf__deadline *d)
+static cf_future *tp_submit(cf_executor *ex, cf_fn fn, void *arg, int kind, const cf__deadline *d)
 {
     cf__thread_pool *p = (cf__thread_pool *)ex;
     int err = closed_reason(p);
@@ -157,6 +157,7 @@ static cf_future *tp_submit(cf_executor *ex, cf_fn fn, void *arg, const cf__dead
         cf_future_unref(f);
         goto unreserve;
     }
+    f->kind = (uint8_t)kind;   /* from here on the future owns a bytes job */
     atomic_store_explicit(&f->refs, 2, memory_order_relaxed);          /* caller + queue */
     atomic_fetch_add_explicit(&p->submitted, 1, memory_order_relaxed);
     /* Publishes fn/arg to the worker (its acquire load of word): cds_wfcq lives in an
@@ -171,7 +172,9 @@ static cf_future *tp_submit(cf_executor *ex, cf_fn fn, void *arg, const cf__dead
     if (!cf__pool_claim_idle(p) && atomic_load_explicit(&p->live, memory_order_relaxed) < p->max_workers) {
         int r = spawn(p);
         if (r && atomic_load(&p->live) == 0) {
-            /* No thread at all can run it: fail it (counted) and report, nothing is lost. */
+            /* No thread at all can run it: fail it (counted) and report, nothing is lost. The
+             * caller keeps its argument (a bytes job is freed by cf_submit_bytes). */
+            f->kind = CF__KIND_CALL;
             cf__future_complete(f, CF_FINISHED, EAGAIN, NULL, NULL);
             atomic_fetch_sub(&p->inflight, 1);
             cf_future_unref(f);
@@ -231,6 +234,12 @@ static void tp_shutdown(cf_executor *ex, bool wait, bool cancel_futures)
         join_workers(p);
 }
 
+static void tp_terminate(cf_executor *ex)
+{
+    /* Threads cannot be killed: cancel what waits, flag what runs, wait for it. */
+    tp_shutdown(ex, true, true);
+}
+
 static void tp_stats(cf_executor *ex, cf_pool_stats *out)
 {
     cf__thread_pool *p = (cf__thread_pool *)ex;
@@ -262,6 +271,7 @@ static void tp_release(cf_executor *ex) { cf__pool_unref((cf__thread_pool *)ex);
 static const cf__executor_ops thread_pool_ops = {
     .submit = tp_submit,
     .shutdown = tp_shutdown,
+    .terminate = tp_terminate,
     .stats = tp_stats,
     .release = tp_release,
 };

@@ -1,0 +1,28 @@
+/* pipe_raw.h (internal): a cf_pipe whose second end is born in another process. The process
+ * pool creates the pipe in the parent and sends the second end's descriptors to its fork server
+ * (SCM_RIGHTS), which forks the worker that adopts them: the worker's end never exists in any
+ * other process, so each side sees the other's death as end of file. */
+#ifndef CF__PIPE_RAW_H
+#define CF__PIPE_RAW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cfutures/pipe.h"
+
+#define CF__PIPE_RAW_FDS 6
+
+typedef struct cf__pipe_raw {
+    int      memfd, sock, efd[4];   /* in this order: the array cf__pipe_raw_fds() gives */
+    uint64_t len, ring_bytes;
+} cf__pipe_raw;
+
+/* end0 built here, end1 as descriptors (owned by raw: cf__pipe_raw_close). 0 | errno. */
+int  cf__pipe_new_raw(size_t capacity, cf_pipe **end0, cf__pipe_raw *end1);
+/* Builds end1 from raw in this process (raw's descriptors stay raw's). 0 | errno. */
+int  cf__pipe_adopt(const cf__pipe_raw *raw, cf_pipe **end1);
+void cf__pipe_raw_close(cf__pipe_raw *raw);
+/* A record is waiting in this end's incoming ring (no syscall; for spinning). */
+bool cf__pipe_readable(const cf_pipe *p);
+
+#endif

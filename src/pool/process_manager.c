@@ -1,0 +1,936 @@
+/* process_manager.c: the process pool's manager thread: it alone talks to the fork server and the
+ * workers.
+ *
+ * Design notes.
+ * - Loop: take submissions (splice the wfcq into a FIFO), read results from every worker, read
+ *   the fork server's reports (spawned, exited), send batches, check timeouts; when a pass finds
+ *   nothing to do it spins ~50 us (catching the next result or submit without a wake-up), then
+ *   sleeps in epoll on the doorbell, the fork server's socket and every worker pipe's fd.
+ * - Dispatch sends up to CF__PP_WINDOW tasks ahead to each worker, evening out the counts, in one
+ *   message per worker per pass: a burst of trivial tasks costs a few messages, not one each.
+ *   A sent task stays PENDING (cancellable, see process_pool.h) until its worker claims it.
+ *   When a worker idles while another has been running one task for more than STEAL_NS with
+ *   tasks queued behind it, the idle one takes half of them back (revoke, then re-send).
+ * - A worker's death is reported by the fork server with its wait status. Its pipe is drained
+ *   first (results sent before it died count), then the one task it had claimed fails (CF_EWORKER
+ *   with the pid and signal; ETIMEDOUT if we killed it for task_timeout; ECANCELED on terminate),
+ *   its unstarted tasks go back to the front of the FIFO, and a replacement is forked (unless
+ *   terminating, broken, or closing with nothing left to run).
+ * - RUNNING: the manager marks a future RUNNING when it sees the worker's `started` word, on
+ *   every idle pass (and every ~1 ms while a sent task has not been seen starting), so the state
+ *   lags the worker by at most that; cancel never lags, it is decided on the shared entry.
+ * - Ending: once closed, with no submit in flight and nothing queued or outstanding, each worker
+ *   gets an EXIT message; when all are reaped, the fork server is stopped and reaped, and
+ *   `finished` is published. */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <urcu/arch.h>
+
+#include "../common/futex.h"
+#include "../ipc/pipe_raw.h"
+#include "map.h"
+#include "process_pool.h"
+
+#define SPIN_NS   50000        /* keep looking this long after the last work before sleeping */
+#define POLL_MS   1            /* re-check unstarted sent tasks / unsent batches this often */
+#define STEAL_NS  2000000      /* a task running this long makes its queue worth stealing */
+#define READ_MAX  64           /* results per worker per pass, for fairness */
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void cf__pp_ring(cf__process_pool *p)
+{
+    uint64_t one = 1;
+    ssize_t r = write(p->doorbell, &one, sizeof one);
+    (void)r;            /* EAGAIN: already rung */
+}
+
+typedef struct mgr {
+    cf__process_pool *p;
+    int   epfd;
+    bool  sealed;        /* closed and no submit in flight: the wfcq only drains now */
+    bool  cancelled_all; /* cancel_futures handled */
+    bool  killed_all;    /* terminate/broken: every worker was sent SIGKILL */
+    int64_t poll_until;  /* spin until then */
+} mgr;
+
+/* ---- the FIFO of futures not yet sent ---- */
+
+static bool pend_grow(cf__process_pool *p)
+{
+    size_t cap = p->pend_cap ? 2 * p->pend_cap : 1024;
+    cf_future **n = malloc(cap * sizeof *n);
+    if (!n)
+        return false;
+    for (size_t i = 0; i < p->pend_len; i++)
+        n[i] = p->pend[(p->pend_head + i) % p->pend_cap];
+    free(p->pend);
+    p->pend = n;
+    p->pend_cap = cap;
+    p->pend_head = 0;
+    return true;
+}
+
+static bool pend_push(cf__process_pool *p, cf_future *f, bool front)
+{
+    if (p->pend_len == p->pend_cap && !pend_grow(p))
+        return false;
+    if (front) {
+        p->pend_head = (p->pend_head + p->pend_cap - 1) % p->pend_cap;
+        p->pend[p->pend_head] = f;
+    } else {
+        p->pend[(p->pend_head + p->pend_len) % p->pend_cap] = f;
+    }
+    p->pend_len++;
+    return true;
+}
+
+static cf_future *pend_peek(cf__process_pool *p) { return p->pend[p->pend_head]; }
+
+static void pend_pop(cf__process_pool *p)
+{
+    p->pend_head = (p->pend_head + 1) % p->pend_cap;
+    p->pend_len--;
+}
+
+/* ---- completing futures ---- */
+
+static void release_hold(cf__process_pool *p, cf_future *f)
+{
+    if (!p->max_pending)
+        return;
+    cf__lock_acquire(&f->lock);
+    bool hold = f->xtag & CF__XTAG_HOLD;
+    f->xtag &= ~CF__XTAG_HOLD;
+    cf__lock_release(&f->lock);
+    if (hold)
+        cf__pp_release_slot(p);
+}
+
+/* Completes a future the pool ran (or failed for a reason of its own), then drops the pool's
+ * reference. Counted first: whoever sees it done sees it counted. */
+static void finish(cf__process_pool *p, cf_future *f, int err, void *value, char *msg, size_t blen)
+{
+    release_hold(p, f);
+    atomic_fetch_add_explicit(err ? &p->failed : &p->completed, 1, memory_order_relaxed);
+    if (cf__future_complete_owner(f, CF_FINISHED, err, value, msg, blen) != 0 && f->kind == CF__KIND_BYTES && !err)
+        free(value);     /* the user completed it meanwhile (cf_future_set_result on RUNNING) */
+    cf_future_unref(f);
+}
+
+/* Fails a future that never reached a worker (broken pool). */
+static void fail_unsent(cf__process_pool *p, cf_future *f, int err)
+{
+    char *msg = p->broken_msg ? strdup(p->broken_msg) : NULL;
+    if (!cf_future_done(f))
+        finish(p, f, err, NULL, msg, 0);
+    else {
+        free(msg);
+        cf_future_unref(f);
+    }
+}
+
+/* ---- workers ---- */
+
+static int usable(cf__process_pool *p, cf__pworker *w)
+{
+    return w->state == W_LIVE && !w->exit_sent && w->kill_reason == 0 &&
+           (p->max_tasks == 0 || w->items_sent < (size_t)p->max_tasks);
+}
+
+static void break_pool(mgr *m, int err, const char *fmt, const char *detail);
+
+static void spawn_worker(mgr *m, int idx)
+{
+    cf__process_pool *p = m->p;
+    cf__pworker *w = &p->w[idx];
+    cf__pslot *s = &p->slots[idx];
+    atomic_store(&s->started, 0);
+    atomic_store(&s->passed, 0);
+    atomic_store(&s->cancel_seq, 0);
+    for (int i = 0; i < CF__PP_K; i++)
+        atomic_store_explicit(&s->ent[i], 0, memory_order_relaxed);
+    unsigned char *out = w->out;
+    size_t out_cap = w->out_cap;
+    memset(w, 0, sizeof *w);
+    w->out = out;
+    w->out_cap = out_cap;
+    w->next_seq = w->low_seq = 1;
+
+    cf__pipe_raw raw;
+    int err = cf__pipe_new_raw(CF__PP_RING, &w->pipe, &raw);
+    if (!err) {
+        struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 2 + (uint32_t)idx };
+        if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, cf_pipe_fd(w->pipe), &ev) < 0)
+            err = errno;
+        else if ((err = cf__fs_spawn(&p->fs, idx, &raw)))
+            epoll_ctl(m->epfd, EPOLL_CTL_DEL, cf_pipe_fd(w->pipe), NULL);
+        cf__pipe_raw_close(&raw);
+        if (err) {
+            cf_pipe_close(w->pipe);
+            w->pipe = NULL;
+        }
+    }
+    if (err) {
+        w->state = W_NONE;
+        bool any = false;
+        for (int i = 0; i < p->max_workers; i++)
+            any |= p->w[i].state != W_NONE;
+        if (!any)
+            break_pool(m, CF_EBROKEN, "could not start a worker process: %s", cf_strerror(err));
+        return;
+    }
+    w->state = W_SPAWNING;
+}
+
+static void close_worker_pipe(mgr *m, cf__pworker *w)
+{
+    if (!w->pipe)
+        return;
+    epoll_ctl(m->epfd, EPOLL_CTL_DEL, cf_pipe_fd(w->pipe), NULL);
+    cf_pipe_close(w->pipe);
+    w->pipe = NULL;
+}
+
+/* Drops resolved entries at the low end of a worker's window: results arrive in seq order, so
+ * an entry below a result's seq that is still there was skipped (cancelled) or revoked. */
+static void advance_low(cf__pworker *w, uint64_t upto)
+{
+    while (w->low_seq < upto && w->low_seq < w->next_seq) {
+        cf_future **slot = &w->inf[w->low_seq % CF__PP_K];
+        if (*slot) {
+            if (!cf_future_done(*slot))
+                break;                  /* not resolved: keep it (cannot happen below a result) */
+            cf_future_unref(*slot);
+            *slot = NULL;
+            w->nout--;
+        }
+        w->low_seq++;
+    }
+}
+
+/* Marks f RUNNING (if still PENDING) and frees its max_pending slot. */
+static void mark_running(cf__process_pool *p, cf_future *f)
+{
+    cf__lock_acquire(&f->lock);
+    uint32_t word = atomic_load_explicit(&f->word, memory_order_relaxed);
+    if (cf__state_of(word) == CF_PENDING)
+        atomic_fetch_xor_explicit(&f->word, CF_PENDING ^ CF_RUNNING, memory_order_release);
+    bool hold = f->xtag & CF__XTAG_HOLD;
+    f->xtag &= ~CF__XTAG_HOLD;
+    cf__lock_release(&f->lock);
+    if (hold)
+        cf__pp_release_slot(p);
+}
+
+static char *text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *text(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
+    va_end(ap);
+    return s;
+}
+
+static void handle_result(mgr *m, int idx, const unsigned char *b, size_t len)
+{
+    cf__process_pool *p = m->p;
+    cf__pworker *w = &p->w[idx];
+    cf__presult r;
+    if (len < sizeof r)
+        return;
+    memcpy(&r, b, sizeof r);
+    size_t off = sizeof r;
+    size_t mlen = (size_t)r.msglen;
+    if (off + ((mlen + 7) & ~(size_t)7) > len)
+        return;
+    char *msg = r.err && mlen ? strndup((const char *)b + off, mlen) : NULL;
+    off += (mlen + 7) & ~(size_t)7;
+    if (r.type == CF__PR_INIT_FAILED) {
+        char detail[4200];
+        snprintf(detail, sizeof detail, "%s (%s)", msg ? msg : cf_strerror(r.err), cf_strerror(r.err));
+        free(msg);
+        break_pool(m, CF_EBROKEN, "process initializer failed: %s", detail);
+        return;
+    }
+    uint64_t seq = r.seq;
+    if (seq < w->low_seq || seq >= w->next_seq || !w->inf[seq % CF__PP_K]) {
+        free(msg);
+        return;
+    }
+    advance_low(w, seq);
+    cf_future *f = w->inf[seq % CF__PP_K];
+    w->inf[seq % CF__PP_K] = NULL;
+    w->nout--;
+    advance_low(w, seq + 1);
+
+    const unsigned char *payload = b + off;
+    size_t plen = len - off;
+    void *value = NULL;
+    size_t blen = 0;
+    int err = r.err;
+    if (f->kind == CF__KIND_CALL) {
+        value = (void *)(uintptr_t)r.value;
+    } else if (f->kind == CF__KIND_BYTES) {
+        free(f->arg);                   /* the argument copy is not needed any more */
+        f->arg = NULL;
+        if (!err && r.value) {
+            if (r.value > plen || !(value = malloc(r.value))) {
+                err = ENOMEM;
+                msg = text("no memory for a %llu-byte result", (unsigned long long)r.value);
+            } else {
+                memcpy(value, payload, r.value);
+                blen = r.value;
+            }
+        }
+    } else {
+        cf__chunk *c = f->arg;
+        size_t done = (size_t)r.value;
+        if (done > c->count || done * 8 > plen)
+            done = 0;
+        const uint64_t *words = (const uint64_t *)payload;
+        if (c->count == 1) {
+            value = done ? (void *)(uintptr_t)words[0] : NULL;
+        } else {
+            for (size_t i = 0; i < done; i++)
+                c->job->res[c->start + i] = (void *)(uintptr_t)words[i];
+            if (err)
+                c->failed_done = done;
+            value = (void *)(uintptr_t)done;
+        }
+    }
+    finish(p, f, err, err ? NULL : value, msg, blen);
+}
+
+/* Reads what worker idx sent; false if nothing was there. */
+static bool read_results(mgr *m, int idx)
+{
+    cf__pworker *w = &m->p->w[idx];
+    bool any = false;
+    for (int n = 0; w->pipe && n < READ_MAX && cf__pipe_readable(w->pipe); n++) {
+        void *msg;
+        size_t len;
+        int r = cf_pipe_recv(w->pipe, &msg, &len, 0);
+        if (r == ENOMEM && w->pid > 0 && !w->kill_reason) {
+            kill(w->pid, SIGKILL);       /* a result is lost: fail its task like a crash */
+            w->kill_reason = ENOMEM;
+        }
+        if (r)
+            break;
+        any = true;
+        handle_result(m, idx, msg, len);
+        free(msg);
+    }
+    return any;
+}
+
+static void worker_died(mgr *m, int idx, int status)
+{
+    cf__process_pool *p = m->p;
+    cf__pworker *w = &p->w[idx];
+    cf__pslot *s = &p->slots[idx];
+    while (w->pipe && cf__pipe_readable(w->pipe) && read_results(m, idx))
+        ;
+    close_worker_pipe(m, w);
+    w->out_len = 0;
+    if (w->state == W_LIVE)
+        atomic_fetch_sub(&p->live, 1);
+
+    /* Newest first, so that pushing each to the front keeps submission order. */
+    for (uint64_t seq = w->next_seq; seq-- > w->low_seq;) {
+        cf_future *f = w->inf[seq % CF__PP_K];
+        if (!f)
+            continue;
+        w->inf[seq % CF__PP_K] = NULL;
+        w->nout--;
+        _Atomic uint64_t *e = &s->ent[seq % CF__PP_K];
+        if (atomic_load(e) == cf__ent(seq, ENT_STARTED)) {
+            int err = CF_EWORKER;
+            char *msg;
+            if (w->kill_reason == ETIMEDOUT) {
+                err = ETIMEDOUT;
+                msg = text("task ran longer than task_timeout (%g s): worker %d killed",
+                           p->task_timeout, (int)w->pid);
+            } else if (w->kill_reason == ECANCELED) {
+                err = ECANCELED;
+                msg = text("worker %d terminated (cf_executor_terminate)", (int)w->pid);
+            } else if (w->kill_reason == CF_EBROKEN) {
+                err = CF_EBROKEN;
+                msg = p->broken_msg ? strdup(p->broken_msg) : NULL;
+            } else if (WIFSIGNALED(status)) {
+                const char *d = sigdescr_np(WTERMSIG(status));
+                msg = text("worker %d killed by signal %d (%s)", (int)w->pid, WTERMSIG(status),
+                           d ? d : "unknown signal");
+            } else {
+                msg = text("worker %d exited with status %d", (int)w->pid,
+                           WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+            }
+            finish(p, f, err, NULL, msg, 0);
+            continue;
+        }
+        cf__lock_acquire(&f->lock);
+        uint64_t q = cf__ent(seq, ENT_QUEUED);
+        bool back = !cf__is_done(cf__state_of(atomic_load(&f->word))) &&
+                    atomic_compare_exchange_strong(e, &q, cf__ent(seq, ENT_REVOKED));
+        if (back)
+            f->xtag &= ~CF__XTAG_SENT;
+        cf__lock_release(&f->lock);
+        if (!back || !pend_push(p, f, true)) {
+            if (back)                    /* no memory to queue it again: fail, never lose */
+                finish(p, f, ENOMEM, NULL, text("could not re-queue a task of a dead worker"), 0);
+            else
+                cf_future_unref(f);      /* cancelled meanwhile */
+        }
+    }
+    atomic_store(&s->started, 0);
+    w->state = W_NONE;
+    w->pid = 0;
+}
+
+/* ---- pool-wide transitions ---- */
+
+static void kill_all(mgr *m, int reason)
+{
+    cf__process_pool *p = m->p;
+    for (int i = 0; i < p->max_workers; i++) {
+        cf__pworker *w = &p->w[i];
+        if (w->state == W_LIVE && w->pid > 0) {
+            kill(w->pid, SIGKILL);
+            if (!w->kill_reason)
+                w->kill_reason = reason;
+        }
+    }
+    m->killed_all = true;
+}
+
+static void cancel_everything(mgr *m)
+{
+    cf__process_pool *p = m->p;
+    while (p->pend_len) {
+        cf_future *f = pend_peek(p);
+        pend_pop(p);
+        cf_future_cancel(f);
+        cf_future_unref(f);
+    }
+    for (int i = 0; i < p->max_workers; i++) {
+        cf__pworker *w = &p->w[i];
+        for (uint64_t seq = w->low_seq; seq < w->next_seq; seq++) {
+            cf_future *f = w->inf[seq % CF__PP_K];
+            if (f)
+                cf_future_cancel(f);     /* revokes a queued one; flags the running one */
+        }
+        uint64_t st = atomic_load(&p->slots[i].started);
+        if (st)
+            atomic_store(&p->slots[i].cancel_seq, st);
+    }
+}
+
+static void break_pool(mgr *m, int err, const char *fmt, const char *detail)
+{
+    cf__process_pool *p = m->p;
+    if (atomic_load(&p->closed) == CF_EBROKEN)
+        return;
+    free(p->broken_msg);
+    p->broken_msg = text(fmt, detail);
+    atomic_store(&p->closed, err);       /* publishes broken_msg (seq_cst) */
+    while (p->pend_len) {
+        cf_future *f = pend_peek(p);
+        pend_pop(p);
+        fail_unsent(p, f, CF_EBROKEN);
+    }
+    for (int i = 0; i < p->max_workers; i++) {
+        cf__pworker *w = &p->w[i];
+        for (uint64_t seq = w->low_seq; seq < w->next_seq; seq++) {
+            cf_future *f = w->inf[seq % CF__PP_K];
+            if (!f)
+                continue;
+            cf__lock_acquire(&f->lock);
+            uint64_t q = cf__ent(seq, ENT_QUEUED);
+            bool revoked = atomic_compare_exchange_strong(&p->slots[i].ent[seq % CF__PP_K], &q,
+                                                          cf__ent(seq, ENT_REVOKED));
+            if (revoked)
+                f->xtag &= ~CF__XTAG_SENT;
+            cf__lock_release(&f->lock);
+            if (revoked) {
+                w->inf[seq % CF__PP_K] = NULL;
+                w->nout--;
+                fail_unsent(p, f, CF_EBROKEN);
+            }
+        }
+    }
+    kill_all(m, CF_EBROKEN);
+    /* Blocked submitters must see the pool closed. */
+    if (atomic_load(&p->nblocked) > 0) {
+        atomic_fetch_add(&p->space_seq, 1);
+        cf__futex_wake(&p->space_seq, CF__WAKE_ALL);
+    }
+}
+
+/* ---- intake and dispatch ---- */
+
+static bool intake(mgr *m)
+{
+    cf__process_pool *p = m->p;
+    if (!m->sealed && atomic_load(&p->closed) && atomic_load(&p->inflight) == 0)
+        m->sealed = true;                /* from here on the queue only drains */
+    if (cds_wfcq_empty(&p->qhead, &p->qtail))
+        return false;
+    bool broken = atomic_load(&p->closed) == CF_EBROKEN;
+    struct cds_wfcq_node *n;
+    while ((n = cds_wfcq_dequeue_blocking(&p->qhead, &p->qtail))) {
+        cf_future *f = caa_container_of(n, cf_future, qnode);
+        atomic_load_explicit(&f->word, memory_order_acquire);   /* pairs with pp_submit */
+        if (broken)
+            fail_unsent(p, f, CF_EBROKEN);
+        else if (!pend_push(p, f, false))
+            finish(p, f, ENOMEM, NULL, text("process pool: no memory to queue the task"), 0);
+    }
+    return true;
+}
+
+static size_t task_items(cf_future *f)
+{
+    return f->kind == CF__KIND_CHUNK ? ((cf__chunk *)f->arg)->count : 1;
+}
+
+static size_t task_bytes(cf_future *f)
+{
+    if (f->kind == CF__KIND_BYTES)
+        return sizeof(cf__ptask) + ((((cf__bytes_job *)f->arg)->len + 7) & ~(size_t)7);
+    return sizeof(cf__ptask) + 8 * task_items(f) * (f->kind == CF__KIND_CHUNK);
+}
+
+static bool out_reserve(cf__pworker *w, size_t n)
+{
+    if (w->out_len + n <= w->out_cap)
+        return true;
+    size_t cap = w->out_cap ? w->out_cap : 4096;
+    while (cap < w->out_len + n)
+        cap *= 2;
+    unsigned char *b = realloc(w->out, cap);
+    if (!b)
+        return false;
+    w->out = b;
+    w->out_cap = cap;
+    return true;
+}
+
+static void encode(cf__pworker *w, cf_future *f, uint64_t seq)
+{
+    cf__ptask t = { .seq = seq, .kind = f->kind, .fn = (uint64_t)(uintptr_t)f->fn,
+                    .arg = (uint64_t)(uintptr_t)f->arg };
+    unsigned char *o = w->out + w->out_len;
+    size_t plen = 0;
+    if (f->kind == CF__KIND_BYTES) {
+        cf__bytes_job *j = f->arg;
+        t.fn = (uint64_t)(uintptr_t)j->fn;
+        t.arg = j->len;
+        plen = j->len;
+        memcpy(o + sizeof t, j->data, plen);
+    } else if (f->kind == CF__KIND_CHUNK) {
+        cf__chunk *c = f->arg;
+        t.fn = (uint64_t)(uintptr_t)c->job->fn;
+        t.n = (uint32_t)c->count;
+        uint64_t *words = (uint64_t *)(o + sizeof t);
+        for (size_t i = 0; i < c->count; i++)
+            words[i] = (uint64_t)(uintptr_t)c->job->args[c->start + i];
+        plen = 8 * c->count;
+    }
+    memcpy(o, &t, sizeof t);
+    memset(o + sizeof t + plen, 0, ((plen + 7) & ~(size_t)7) - plen);
+    w->out_len += sizeof t + ((plen + 7) & ~(size_t)7);
+}
+
+/* Sends f to worker idx as task `seq`, unless it was cancelled meanwhile. */
+static bool assign(cf__process_pool *p, int idx, cf_future *f)
+{
+    cf__pworker *w = &p->w[idx];
+    uint64_t seq = w->next_seq;
+    cf__lock_acquire(&f->lock);
+    bool ok = cf__state_of(atomic_load_explicit(&f->word, memory_order_relaxed)) == CF_PENDING;
+    if (ok) {
+        atomic_store(&p->slots[idx].ent[seq % CF__PP_K], cf__ent(seq, ENT_QUEUED));
+        f->xtag = (f->xtag & CF__XTAG_HOLD) | cf__xtag(idx, seq);
+    }
+    cf__lock_release(&f->lock);
+    if (!ok)
+        return false;
+    encode(w, f, seq);
+    w->inf[seq % CF__PP_K] = f;
+    w->nout++;
+    w->next_seq++;
+    w->items_sent += task_items(f);
+    return true;
+}
+
+static void flush(cf__pworker *w, bool wait)
+{
+    if (!w->out_len || !w->pipe)
+        return;
+    int r = cf_pipe_send(w->pipe, w->out, w->out_len, wait ? CF_FOREVER : 0);
+    if (r == 0 || r == EPIPE)
+        w->out_len = 0;      /* EPIPE: dying; its death report takes the tasks back */
+}
+
+/* An idle worker takes back half of the queue of a worker stuck on a long task. */
+static void steal(mgr *m, int64_t now)
+{
+    cf__process_pool *p = m->p;
+    int idle = -1;
+    for (int i = 0; i < p->max_workers && idle < 0; i++)
+        if (usable(p, &p->w[i]) && p->w[i].nout == 0)
+            idle = i;
+    if (idle < 0)
+        return;
+    for (int v = 0; v < p->max_workers; v++) {
+        cf__pworker *w = &p->w[v];
+        cf__pslot *s = &p->slots[v];
+        if (w->state != W_LIVE || w->nout < 2 || !atomic_load(&s->started) ||
+            now - atomic_load(&s->start_ns) < STEAL_NS)
+            continue;
+        size_t take = (w->nout - 1 + 1) / 2;
+        cf_future *got[CF__PP_WINDOW];
+        size_t n = 0;
+        for (uint64_t seq = w->next_seq; seq-- > w->low_seq && n < take && n < CF__PP_WINDOW;) {
+            cf_future *f = w->inf[seq % CF__PP_K];
+            if (!f)
+                continue;
+            cf__lock_acquire(&f->lock);
+            uint64_t q = cf__ent(seq, ENT_QUEUED);
+            bool ok = !cf__is_done(cf__state_of(atomic_load(&f->word))) &&
+                      atomic_compare_exchange_strong(&s->ent[seq % CF__PP_K], &q, cf__ent(seq, ENT_REVOKED));
+            if (ok)
+                f->xtag &= ~CF__XTAG_SENT;
+            cf__lock_release(&f->lock);
+            if (!ok)
+                break;                   /* reached the running one */
+            w->inf[seq % CF__PP_K] = NULL;
+            w->nout--;
+            w->items_sent -= task_items(f);
+            got[n++] = f;
+        }
+        for (size_t i = 0; i < n; i++)   /* got[] is newest first: the front keeps order */
+            if (!pend_push(p, got[i], true))
+                finish(p, got[i], ENOMEM, NULL, text("process pool: no memory to queue the task"), 0);
+        if (n)
+            return;
+    }
+}
+
+static bool dispatch(mgr *m, int64_t now)
+{
+    cf__process_pool *p = m->p;
+    bool any = false;
+    for (int i = 0; i < p->max_workers; i++)
+        if (p->w[i].out_len) {
+            size_t before = p->w[i].out_len;
+            flush(&p->w[i], false);
+            any |= p->w[i].out_len != before;
+        }
+    if (p->pend_len == 0)
+        steal(m, now);
+    if (p->pend_len == 0)
+        return any;
+    size_t nusable = 0, total = p->pend_len;
+    for (int i = 0; i < p->max_workers; i++)
+        if (usable(p, &p->w[i])) {
+            nusable++;
+            total += p->w[i].nout;
+        }
+    if (nusable == 0)
+        return any;
+    size_t target = (total + nusable - 1) / nusable;
+    if (target > CF__PP_WINDOW)
+        target = CF__PP_WINDOW;
+    size_t big = CF__PP_RING / 8;
+    for (int i = 0; i < p->max_workers && p->pend_len; i++) {
+        cf__pworker *w = &p->w[i];
+        if (!usable(p, w) || w->out_len)
+            continue;
+        bool wait = false;
+        while (w->nout < target && p->pend_len && !wait) {
+            cf_future *f = pend_peek(p);
+            if (cf_future_done(f)) {
+                pend_pop(p);
+                cf_future_unref(f);
+                continue;
+            }
+            size_t need = task_bytes(f);
+            if (need > big) {
+                /* A large argument streams through the ring: only to an idle worker, which
+                 * reads while we write (a busy one would block this thread). */
+                if (w->nout || w->out_len)
+                    break;
+                wait = true;
+            }
+            if (w->next_seq - w->low_seq >= CF__PP_K - 1)
+                break;
+            if (p->max_tasks && w->items_sent >= (size_t)p->max_tasks)
+                break;
+            if (!out_reserve(w, need))
+                break;
+            pend_pop(p);
+            if (!assign(p, i, f))
+                cf_future_unref(f);      /* cancelled while it waited */
+            any = true;
+        }
+        flush(w, wait);
+    }
+    return any;
+}
+
+/* ---- fork server reports ---- */
+
+static bool read_fs(mgr *m)
+{
+    cf__process_pool *p = m->p;
+    bool any = false;
+    cf__fs_msg msg;
+    int r;
+    while ((r = cf__fs_read(&p->fs, &msg)) == 0) {
+        any = true;
+        if (msg.idx < 0 || msg.idx >= p->max_workers)
+            msg.idx = 0;
+        cf__pworker *w = &p->w[msg.idx];
+        if (msg.type == CF__FS_SPAWNED && w->state == W_SPAWNING) {
+            w->pid = msg.pid;
+            w->state = W_LIVE;
+            atomic_fetch_add(&p->live, 1);
+            if (m->killed_all) {
+                kill(w->pid, SIGKILL);
+                w->kill_reason = atomic_load(&p->terminating) ? ECANCELED : CF_EBROKEN;
+            }
+        } else if (msg.type == CF__FS_SPAWN_FAILED && w->state == W_SPAWNING) {
+            close_worker_pipe(m, w);
+            w->state = W_NONE;
+            bool alive = false;
+            for (int i = 0; i < p->max_workers; i++)
+                alive |= p->w[i].state != W_NONE;
+            if (!alive)
+                break_pool(m, CF_EBROKEN, "could not fork a worker process: %s", cf_strerror(msg.status));
+        } else if (msg.type == CF__FS_EXITED) {
+            for (int i = 0; i < p->max_workers; i++)
+                if (p->w[i].state == W_LIVE && p->w[i].pid == msg.pid) {
+                    worker_died(m, i, msg.status);
+                    bool work = p->pend_len || !m->sealed || !cds_wfcq_empty(&p->qhead, &p->qtail);
+                    for (int j = 0; j < p->max_workers; j++)
+                        work |= p->w[j].nout > 0;
+                    if (!atomic_load(&p->terminating) && atomic_load(&p->closed) != CF_EBROKEN && work)
+                        spawn_worker(m, i);
+                    break;
+                }
+        }
+    }
+    if (r == EPIPE && atomic_load(&p->closed) != CF_EBROKEN) {
+        /* The fork server is gone (killed from outside): its workers die with it. */
+        break_pool(m, CF_EBROKEN, "the process pool's fork server died%s", "");
+        for (int i = 0; i < p->max_workers; i++)
+            if (p->w[i].state != W_NONE) {
+                worker_died(m, i, SIGKILL);
+                p->w[i].state = W_NONE;
+            }
+    }
+    return any;
+}
+
+/* ---- timeouts, RUNNING marks, cancel propagation ---- */
+
+/* Returns the epoll timeout in ms (-1: none needed). */
+static int check_workers(mgr *m, int64_t now)
+{
+    cf__process_pool *p = m->p;
+    bool poke = atomic_exchange(&p->poke_cancel, false);
+    bool cancel_all = atomic_load(&p->cancel_futures);
+    int64_t next = -1;
+    bool someone_idle = false;
+    for (int i = 0; i < p->max_workers; i++)
+        someone_idle |= usable(p, &p->w[i]) && p->w[i].nout == 0;
+    for (int i = 0; i < p->max_workers; i++) {
+        cf__pworker *w = &p->w[i];
+        cf__pslot *s = &p->slots[i];
+        if (w->state != W_LIVE)
+            continue;
+        if (w->out_len)
+            next = 0;
+        /* Entries the worker skipped (cancelled) send no result: drop them as it passes them. */
+        advance_low(w, atomic_load(&s->passed) + 1);
+        uint64_t st = atomic_load(&s->started);
+        cf_future *f = st && st >= w->low_seq && st < w->next_seq ? w->inf[st % CF__PP_K] : NULL;
+        if (f && st != w->marked) {
+            mark_running(p, f);
+            w->marked = st;
+        }
+        (void)poke;                      /* the poke only made us look: the check is cheap */
+        if (f && (cancel_all || atomic_load_explicit(&f->cancel_requested, memory_order_relaxed)))
+            atomic_store(&s->cancel_seq, st);
+        /* A sent task not seen starting: look again soon. One queued behind a running task
+         * starts after that one's result, which wakes us anyway. */
+        if (w->nout && !f)
+            next = 1;
+        if (f && someone_idle && w->nout >= 2) {     /* wake up when its queue is worth stealing */
+            int64_t ms = (atomic_load(&s->start_ns) + STEAL_NS - now) / 1000000 + 1;
+            if (ms < 1)
+                ms = 1;
+            if (next < 0 || ms < next)
+                next = ms;
+        }
+        if (f && p->task_timeout > 0 && !w->kill_reason) {
+            int64_t t0 = atomic_load(&s->start_ns);
+            int64_t limit = t0 + (int64_t)(p->task_timeout * 1e9);
+            if (now >= limit) {
+                kill(w->pid, SIGKILL);
+                w->kill_reason = ETIMEDOUT;
+            } else {
+                int64_t ms = (limit - now) / 1000000 + 1;
+                if (next < 0 || ms < next)
+                    next = ms;
+            }
+        }
+    }
+    return next > 1000000 ? 1000000 : (int)next;
+}
+
+/* ---- the loop ---- */
+
+static bool all_idle(cf__process_pool *p)
+{
+    if (p->pend_len || !cds_wfcq_empty(&p->qhead, &p->qtail))
+        return false;
+    for (int i = 0; i < p->max_workers; i++)
+        if (p->w[i].nout || p->w[i].out_len)
+            return false;
+    return true;
+}
+
+static bool any_readable(cf__process_pool *p)
+{
+    for (int i = 0; i < p->max_workers; i++)
+        if (p->w[i].pipe && cf__pipe_readable(p->w[i].pipe))
+            return true;
+    return false;
+}
+
+static void send_exit(cf__pworker *w)
+{
+    cf__ptask t = { .kind = CF__PT_EXIT };
+    if (!w->pipe || cf_pipe_send(w->pipe, &t, sizeof t, 0) == 0)
+        w->exit_sent = true;
+}
+
+static void run(mgr *m)
+{
+    cf__process_pool *p = m->p;
+    int64_t idle_since = now_ns();
+    for (;;) {
+        int64_t now = now_ns();
+        bool busy = intake(m);
+        for (int i = 0; i < p->max_workers; i++)
+            if (p->w[i].state != W_NONE)
+                busy |= read_results(m, i);
+        busy |= read_fs(m);
+        if (atomic_load(&p->cancel_futures) && !m->cancelled_all && m->sealed) {
+            m->cancelled_all = true;
+            cancel_everything(m);
+            if (atomic_load(&p->terminating))
+                kill_all(m, ECANCELED);
+        }
+        busy |= dispatch(m, now);
+
+        bool closing = m->sealed && all_idle(p);
+        if (closing) {
+            bool any = false;
+            for (int i = 0; i < p->max_workers; i++) {
+                cf__pworker *w = &p->w[i];
+                if (w->state == W_LIVE && !w->exit_sent && !w->kill_reason)
+                    send_exit(w);
+                any |= w->state != W_NONE;
+            }
+            if (!any)
+                return;
+        }
+        if (busy) {
+            idle_since = now;
+            continue;
+        }
+        int timeout = check_workers(m, now);
+        if (now - idle_since < SPIN_NS && !closing) {
+            for (int i = 0; i < 64; i++)
+                caa_cpu_relax();
+            continue;
+        }
+        atomic_store(&p->mgr_sleeping, 1);
+        if (cds_wfcq_empty(&p->qhead, &p->qtail) && !any_readable(p)) {
+            struct epoll_event ev[8];
+            int ms = timeout < 0 ? -1 : timeout;
+            if (closing && (ms < 0 || ms > 10))
+                ms = 10;                 /* exits are reported by the fork server: poll it */
+            epoll_wait(m->epfd, ev, 8, ms);
+        }
+        atomic_store(&p->mgr_sleeping, 0);
+        uint64_t v;
+        ssize_t r = read(p->doorbell, &v, sizeof v);
+        (void)r;
+        idle_since = now_ns();
+    }
+}
+
+void *cf__pp_manager_main(void *arg)
+{
+    cf__process_pool *p = arg;
+    mgr m = { .p = p, .epfd = -1 };
+    p->mgr_self = pthread_self();
+    char name[16];
+    snprintf(name, sizeof name, "%.11s-mgr", p->name);
+    pthread_setname_np(pthread_self(), name);
+
+    int err = cf__fs_start(&p->fs, p->name, cf__pp_worker_main, p);
+    if (!err && (m.epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+        err = errno;
+    if (!err) {
+        struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 0 };
+        if (epoll_ctl(m.epfd, EPOLL_CTL_ADD, p->doorbell, &ev) < 0)
+            err = errno;
+        ev.data.u32 = 1;
+        if (!err && epoll_ctl(m.epfd, EPOLL_CTL_ADD, p->fs.sock, &ev) < 0)
+            err = errno;
+    }
+    if (err) {
+        cf__fs_stop(&p->fs);
+        if (m.epfd >= 0)
+            close(m.epfd);
+        p->startup_err = err;
+        atomic_store(&p->started_up, 2);
+        cf__futex_wake(&p->started_up, CF__WAKE_ALL);
+        cf__pp_finish(p);
+        return NULL;
+    }
+    for (int i = 0; i < p->max_workers; i++)
+        spawn_worker(&m, i);
+    atomic_store(&p->started_up, 1);
+    cf__futex_wake(&p->started_up, CF__WAKE_ALL);
+
+    run(&m);
+
+    for (int i = 0; i < p->max_workers; i++)
+        close_worker_pipe(&m, &p->w[i]);
+    cf__fs_stop(&p->fs);
+    close(m.epfd);
+    cf__pp_finish(p);
+    return NULL;
+}

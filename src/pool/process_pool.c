@@ -1,0 +1,345 @@
+/* process_pool.c: the process pool's caller side: creation, submit, shutdown, terminate, stats,
+ * and the hooks by which a future's cancel reaches the pool.
+ *
+ * Design notes.
+ * - A submit is the thread pool's: one future, a wait-free enqueue on a wfcq, and at most one
+ *   syscall (the doorbell, only when the manager sleeps). Everything else happens in the
+ *   manager thread (process_manager.c), which alone talks to the fork server and the workers.
+ * - Cancel of a PENDING future that was already sent to a worker: may_cancel, called under the
+ *   future's lock, races the worker for the task's shared entry (process_pool.h); the loser
+ *   learns it at once. Cancel of a RUNNING one pokes the manager, which sets the worker's
+ *   cancel_seq (cf_task_cancelled there).
+ * - Closing follows the thread pool: `inflight` announces a submit before its closed check, the
+ *   closer sets `closed` and waits until no submit is in flight; the manager drains the queue only
+ *   after seeing both, so nothing submitted is lost.
+ * - Lifetime: references are the user's handle and the manager thread's. The manager is
+ *   detached; waiting for it means waiting for `finished`, its last word on the pool.
+ * Lock order: a future's lock, then nothing of ours (the hooks only touch atomics). */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../common/futex.h"
+#include "process_pool.h"
+
+static int closed_reason(cf__process_pool *p) { return atomic_load(&p->closed); }
+
+bool cf__pp_on_manager(cf__process_pool *p)
+{
+    return atomic_load(&p->started_up) != 0 && pthread_equal(pthread_self(), p->mgr_self);
+}
+
+static void wake_submitters(cf__process_pool *p)
+{
+    if (atomic_load(&p->nblocked) > 0) {
+        atomic_fetch_add(&p->space_seq, 1);
+        cf__futex_wake(&p->space_seq, CF__WAKE_ALL);
+    }
+}
+
+void cf__pp_release_slot(cf__process_pool *p)
+{
+    atomic_fetch_sub(&p->reserved, 1);
+    wake_submitters(p);
+}
+
+/* ---- future hooks (called with the future's lock held) ---- */
+
+static void on_left_pending(cf__owner *o, cf_future *f, cf_state to, int err)
+{
+    cf__process_pool *p = caa_container_of(o, cf__process_pool, owner);
+    if (to == CF_CANCELLED)
+        atomic_fetch_add_explicit(&p->cancelled, 1, memory_order_relaxed);
+    else
+        atomic_fetch_add_explicit(err ? &p->failed : &p->completed, 1, memory_order_relaxed);
+    if (f->xtag & CF__XTAG_HOLD) {
+        f->xtag &= ~CF__XTAG_HOLD;
+        cf__pp_release_slot(p);
+    }
+}
+
+static bool may_cancel(cf__owner *o, cf_future *f)
+{
+    cf__process_pool *p = caa_container_of(o, cf__process_pool, owner);
+    uint64_t t = f->xtag;
+    if (!(t & CF__XTAG_SENT))
+        return true;                 /* still with us: the manager drops it when it sees it */
+    uint64_t seq = cf__xtag_seq(t);
+    uint64_t q = cf__ent(seq, ENT_QUEUED);
+    if (!atomic_compare_exchange_strong(&p->slots[cf__xtag_idx(t)].ent[seq % CF__PP_K], &q,
+                                        cf__ent(seq, ENT_REVOKED)))
+        return false;                /* the worker started it */
+    f->xtag = t & ~CF__XTAG_SENT;
+    return true;
+}
+
+static void cancel_running(cf__owner *o, cf_future *f)
+{
+    (void)f;
+    cf__process_pool *p = caa_container_of(o, cf__process_pool, owner);
+    atomic_store(&p->poke_cancel, true);
+    uint64_t one = 1;
+    ssize_t r = write(p->doorbell, &one, sizeof one);
+    (void)r;
+}
+
+/* ---- submit ---- */
+
+static int reserve(cf__process_pool *p, const cf__deadline *d)
+{
+    bool timed_out = false;
+    for (;;) {
+        size_t n = atomic_load(&p->reserved);
+        while (n < p->max_pending)
+            if (atomic_compare_exchange_weak(&p->reserved, &n, n + 1))
+                return 0;
+        int reason = closed_reason(p);
+        if (reason)
+            return reason;
+        if (d->poll)
+            return EAGAIN;
+        if (timed_out)
+            return ETIMEDOUT;
+        uint32_t seq = atomic_load(&p->space_seq);
+        atomic_fetch_add(&p->nblocked, 1);
+        if (atomic_load(&p->reserved) >= p->max_pending && !closed_reason(p))
+            timed_out = cf__futex_wait(&p->space_seq, seq, d) == ETIMEDOUT;
+        atomic_fetch_sub(&p->nblocked, 1);
+    }
+}
+
+static cf_future *pp_submit(cf_executor *ex, cf_fn fn, void *arg, int kind, const cf__deadline *d)
+{
+    cf__process_pool *p = (cf__process_pool *)ex;
+    int err = closed_reason(p);
+    if (err)
+        goto fail;
+    bool hold = false;
+    if (p->max_pending) {
+        /* The manager thread (a done-callback) never blocks: it frees the slots. */
+        if (cf__pp_on_manager(p))
+            atomic_fetch_add(&p->reserved, 1);
+        else if ((err = reserve(p, d)))
+            goto fail;
+        hold = true;
+    }
+    cf_future *f = cf__future_alloc();
+    if (!f) {
+        err = ENOMEM;
+        goto unreserve;
+    }
+    f->fn = fn;
+    f->arg = arg;
+    f->owner = &p->owner;
+    f->xtag = hold ? CF__XTAG_HOLD : 0;
+
+    atomic_fetch_add(&p->inflight, 1);
+    if ((err = closed_reason(p))) {
+        atomic_fetch_sub(&p->inflight, 1);
+        cf_future_unref(f);
+        goto unreserve;
+    }
+    f->kind = (uint8_t)kind;
+    atomic_store_explicit(&f->refs, 2, memory_order_relaxed);          /* caller + pool */
+    atomic_fetch_add_explicit(&p->submitted, 1, memory_order_relaxed);
+    atomic_store_explicit(&f->word, CF_PENDING, memory_order_release);  /* see tp_submit */
+    cds_wfcq_enqueue(&p->qhead, &p->qtail, &f->qnode);                 /* a full barrier */
+    if (atomic_load(&p->mgr_sleeping))
+        cf__pp_ring(p);
+    atomic_fetch_sub(&p->inflight, 1);
+    return f;
+
+unreserve:
+    if (hold)
+        cf__pp_release_slot(p);
+fail:
+    errno = err;
+    return NULL;
+}
+
+/* ---- shutdown and lifetime ---- */
+
+static void destroy(cf__process_pool *p)
+{
+    cds_wfcq_destroy(&p->qhead, &p->qtail);
+    if (p->slots)
+        munmap(p->slots, p->slots_len);
+    if (p->doorbell >= 0)
+        close(p->doorbell);
+    if (p->w)
+        for (int i = 0; i < p->max_workers; i++)
+            free(p->w[i].out);
+    free(p->w);
+    free(p->pend);
+    free(p->broken_msg);
+    free(p);
+}
+
+void cf__pp_unref(cf__process_pool *p)
+{
+    if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1)
+        destroy(p);
+}
+
+/* The manager's last word. Its reference goes first, so that the user's release, which comes
+ * after `finished`, is the one that frees: cf_executor_free returns with the descriptors and
+ * mappings gone. (Only a free from the manager's own thread leaves the last reference here.)
+ * The wake may touch memory its waiter is already freeing: a futex wake reads nothing. */
+void cf__pp_finish(cf__process_pool *p)
+{
+    if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1) {
+        destroy(p);
+        return;
+    }
+    atomic_store(&p->finished, 1);
+    cf__futex_wake(&p->finished, CF__WAKE_ALL);
+}
+
+static void wait_finished(cf__process_pool *p)
+{
+    uint32_t v;
+    while ((v = atomic_load(&p->finished)) == 0)
+        cf__futex_wait(&p->finished, v, NULL);
+}
+
+static void close_pool(cf__process_pool *p)
+{
+    int open = 0;
+    atomic_compare_exchange_strong(&p->closed, &open, ESHUTDOWN);
+    /* Submits past their closed check are a few instructions from their enqueue. */
+    while (atomic_load(&p->inflight) != 0)
+        sched_yield();
+    wake_submitters(p);
+    cf__pp_ring(p);
+}
+
+static void pp_shutdown(cf_executor *ex, bool wait, bool cancel_futures)
+{
+    cf__process_pool *p = (cf__process_pool *)ex;
+    if (cancel_futures)
+        atomic_store(&p->cancel_futures, true);
+    close_pool(p);
+    if (wait && !cf__pp_on_manager(p))
+        wait_finished(p);
+}
+
+static void pp_terminate(cf_executor *ex)
+{
+    cf__process_pool *p = (cf__process_pool *)ex;
+    atomic_store(&p->cancel_futures, true);
+    atomic_store(&p->terminating, true);
+    close_pool(p);
+    if (!cf__pp_on_manager(p))
+        wait_finished(p);
+}
+
+static void pp_stats(cf_executor *ex, cf_pool_stats *out)
+{
+    cf__process_pool *p = (cf__process_pool *)ex;
+    size_t running = 0;
+    for (int i = 0; i < p->max_workers; i++)
+        running += atomic_load_explicit(&p->slots[i].started, memory_order_relaxed) != 0;
+    out->completed = atomic_load(&p->completed);
+    out->failed = atomic_load(&p->failed);
+    out->cancelled = atomic_load(&p->cancelled);
+    size_t gone = out->completed + out->failed + out->cancelled;
+    size_t submitted = atomic_load(&p->submitted);
+    out->running = running < submitted - gone ? running : (submitted > gone ? submitted - gone : 0);
+    out->pending = submitted > gone + out->running ? submitted - gone - out->running : 0;
+    out->workers = atomic_load(&p->live);
+}
+
+static void pp_release(cf_executor *ex) { cf__pp_unref((cf__process_pool *)ex); }
+
+static const cf__executor_ops process_pool_ops = {
+    .submit = pp_submit,
+    .shutdown = pp_shutdown,
+    .terminate = pp_terminate,
+    .stats = pp_stats,
+    .release = pp_release,
+};
+
+CF_EXTERN cf_executor *cf_process_pool_new(const cf_pool_opts *opts)
+{
+    cf_pool_opts o = { 0 };
+    if (opts)
+        o = *opts;
+    if (o.max_workers < 0 || o.max_workers > 4096 || o.max_tasks_per_child < 0 ||
+        o.task_timeout != o.task_timeout) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (o.max_workers == 0) {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        o.max_workers = ncpu < 1 ? 1 : ncpu > 4096 ? 4096 : (int)ncpu;
+    }
+    size_t size = (sizeof(cf__process_pool) + 63) / 64 * 64;
+    cf__process_pool *p = aligned_alloc(64, size);
+    if (!p) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    memset(p, 0, sizeof *p);
+    p->base.ops = &process_pool_ops;
+    p->owner.left_pending = on_left_pending;
+    p->owner.may_cancel = may_cancel;
+    p->owner.cancel_running = cancel_running;
+    p->max_workers = o.max_workers;
+    p->max_pending = o.max_pending;
+    p->initializer = o.initializer;
+    p->initarg = o.initarg;
+    snprintf(p->name, sizeof p->name, "%s", o.name ? o.name : "cf-proc");
+    p->max_tasks = o.max_tasks_per_child;
+    p->task_timeout = o.task_timeout > 0 ? o.task_timeout : 0;
+    p->doorbell = -1;
+    p->fs.sock = -1;
+    cds_wfcq_init(&p->qhead, &p->qtail);
+    atomic_init(&p->refs, 2);        /* the user's handle and the manager's */
+
+    int err = 0;
+    p->slots_len = (size_t)o.max_workers * sizeof(cf__pslot);
+    void *m = mmap(NULL, p->slots_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) {
+        p->slots = NULL;
+        err = ENOMEM;
+        goto fail;
+    }
+    p->slots = m;
+    p->w = calloc((size_t)o.max_workers, sizeof *p->w);
+    if (!p->w) {
+        err = ENOMEM;
+        goto fail;
+    }
+    if ((p->doorbell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+        err = errno;
+        goto fail;
+    }
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    err = pthread_create(&p->mgr, &attr, cf__pp_manager_main, p);
+    pthread_attr_destroy(&attr);
+    if (err)
+        goto fail;
+    uint32_t v;
+    while ((v = atomic_load(&p->started_up)) == 0)
+        cf__futex_wait(&p->started_up, v, NULL);
+    if (v != 1) {
+        err = p->startup_err;
+        wait_finished(p);            /* the manager gave up and dropped its reference */
+        cf__pp_unref(p);
+        errno = err;
+        return NULL;
+    }
+    return &p->base;
+
+fail:
+    destroy(p);
+    errno = err;
+    return NULL;
+}

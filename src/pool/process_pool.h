@@ -1,0 +1,155 @@
+/* process_pool.h (internal): the process pool's state, split between process_pool.c (caller
+ * side: create, submit, shutdown, stats, the future hooks), process_manager.c (the manager
+ * thread: dispatch, results, worker deaths, timeouts) and process_worker.c (the worker process).
+ *
+ * Shared with the workers (one cf__pslot per worker index, in an anonymous MAP_SHARED mapping
+ * made before the fork server, so every worker inherits it):
+ * - ent[seq % CF__PP_K] = seq << 2 | ENT_*: who owns task `seq` of this worker. The parent writes
+ *   QUEUED before sending the task; the worker CASes QUEUED -> STARTED before running it; the
+ *   parent CASes QUEUED -> REVOKED to cancel it or take it back (a dead worker's queue, work
+ *   stealing). Whoever wins the CAS decides: a cancelled task never runs, a started one is never
+ *   re-sent. The seq in the word makes a stale CAS on a reused entry fail harmlessly.
+ * - started/start_ns: the task running now (0: none), for task_timeout and the RUNNING state.
+ * - cancel_seq: cf_task_cancelled() in the worker is true while it equals the running seq. */
+#ifndef CF__PROCESS_POOL_H
+#define CF__PROCESS_POOL_H
+
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <urcu/wfcqueue.h>
+
+#include "../future/future.h"
+#include "executor.h"
+#include "fork_server.h"
+
+#define CF__PP_K       1024        /* entries per worker: a power of two above the window */
+#define CF__PP_WINDOW  256         /* tasks sent ahead to one worker */
+#define CF__PP_RING    (1u << 20)  /* pipe ring per direction */
+
+enum { ENT_QUEUED = 1, ENT_STARTED = 2, ENT_REVOKED = 3 };
+
+typedef struct cf__pslot {
+    alignas(64) _Atomic uint64_t started;
+    _Atomic int64_t  start_ns;
+    _Atomic uint64_t passed;        /* the last seq the worker ran or skipped */
+    alignas(64) _Atomic uint64_t cancel_seq;
+    alignas(64) _Atomic uint64_t ent[CF__PP_K];
+} cf__pslot;
+
+/* Messages. Parent -> worker: a batch of tasks, each a header and its payload (BYTES: the
+ * argument bytes; CHUNK: n argument words), padded to 8 bytes. */
+enum { CF__PT_EXIT = 100 };
+typedef struct cf__ptask {
+    uint64_t seq;
+    uint32_t kind;     /* CF__KIND_* or CF__PT_EXIT */
+    uint32_t n;        /* CHUNK: items */
+    uint64_t fn;       /* cf_fn, or cf_bytes_fn for BYTES */
+    uint64_t arg;      /* CALL: the word; BYTES: the length */
+} cf__ptask;
+
+/* Worker -> parent: one message per task, sent as soon as it is done (a worker killed a moment
+ * later loses no finished result). Then the error text and the payload (BYTES: the data;
+ * CHUNK: `value` result words), each padded to 8 bytes. */
+enum { CF__PR_RESULT = 1, CF__PR_INIT_FAILED };
+typedef struct cf__presult {
+    uint64_t seq;
+    uint32_t type;     /* CF__PR_* */
+    int32_t  err;
+    uint64_t value;    /* CALL: the word; BYTES: the length; CHUNK: items done */
+    uint32_t msglen;
+    uint32_t pad;
+} cf__presult;
+
+/* The parent's view of one worker index (only the manager thread touches it). */
+enum { W_NONE, W_SPAWNING, W_LIVE };
+typedef struct cf__pworker {
+    int        state;
+    pid_t      pid;
+    cf_pipe   *pipe;
+    uint64_t   next_seq;           /* the seq the next task gets */
+    uint64_t   low_seq;            /* inf[] holds nothing below this */
+    cf_future *inf[CF__PP_K];      /* sent, not yet resolved, by seq % K (one reference each) */
+    size_t     nout;               /* non-NULL entries of inf */
+    uint64_t   marked;             /* the last seq marked RUNNING */
+    size_t     items_sent;         /* for max_tasks_per_child */
+    int        kill_reason;        /* 0, or why we SIGKILLed it: ETIMEDOUT, ECANCELED, CF_EBROKEN */
+    bool       exit_sent;
+    unsigned char *out;            /* a batch not sent yet (the ring was full) */
+    size_t     out_len, out_cap;
+} cf__pworker;
+
+typedef struct cf__process_pool cf__process_pool;
+struct cf__process_pool {
+    cf_executor base;
+    cf__owner   owner;
+
+    /* Immutable after creation (and the workers' copy of it). */
+    int    max_workers;
+    size_t max_pending;
+    void (*initializer)(void *);
+    void  *initarg;
+    char   name[16];
+    int    max_tasks;
+    double task_timeout;
+    cf__pslot *slots;
+    size_t     slots_len;
+
+    /* Submissions: a wfcq the manager splices; `inflight` / `closed` as in the thread pool. */
+    alignas(64) struct cds_wfcq_head qhead;
+    alignas(64) struct cds_wfcq_tail qtail;
+    alignas(64) _Atomic size_t submitted;
+    _Atomic size_t   reserved;
+    _Atomic int      inflight;
+    _Atomic int      closed;         /* 0, ESHUTDOWN or CF_EBROKEN */
+    _Atomic uint32_t space_seq;
+    _Atomic int      nblocked;
+    atomic_bool      cancel_futures, terminating, poke_cancel;
+    /* The manager sleeps in epoll; whoever gives it work while mgr_sleeping writes the doorbell
+     * (Dekker: the waker's enqueue/flag store, then this load; the manager's store, then its
+     * re-check of the queue; all seq_cst). */
+    alignas(64) _Atomic int mgr_sleeping;
+    int doorbell;
+
+    /* Counters (the manager and the future hooks). */
+    alignas(64) _Atomic size_t completed, failed, cancelled;
+    _Atomic int live;
+
+    /* Lifetime: the manager thread runs detached; it drops its reference, then publishes
+     * `finished` (a futex), its last word on the pool (cf__pp_finish). */
+    _Atomic int      refs;
+    _Atomic uint32_t started_up;     /* 0 while starting, 1 ok, 2 failed (startup_err) */
+    int              startup_err;
+    _Atomic uint32_t finished;
+    pthread_t        mgr, mgr_self;   /* mgr_self: set by the manager itself before started_up */
+    char            *broken_msg;     /* set by the manager before closed = CF_EBROKEN */
+
+    /* Manager-only state. */
+    cf__fs       fs;
+    cf__pworker *w;
+    cf_future  **pend;               /* FIFO ring of futures not yet sent */
+    size_t       pend_head, pend_len, pend_cap;
+};
+
+#define CF__XTAG_HOLD   ((uint64_t)1 << 63)   /* the future holds a max_pending slot */
+#define CF__XTAG_SENT   ((uint64_t)1 << 62)   /* sent: worker index and seq below */
+static inline uint64_t cf__xtag(int idx, uint64_t seq) { return CF__XTAG_SENT | (uint64_t)idx << 44 | seq; }
+static inline int      cf__xtag_idx(uint64_t t) { return (int)((t >> 44) & 0x3ffff); }
+static inline uint64_t cf__xtag_seq(uint64_t t) { return t & (((uint64_t)1 << 44) - 1); }
+
+/* process_pool.c */
+void  cf__pp_release_slot(cf__process_pool *p);   /* a max_pending slot is free */
+void  cf__pp_unref(cf__process_pool *p);
+void  cf__pp_finish(cf__process_pool *p);         /* the manager's exit */
+bool  cf__pp_on_manager(cf__process_pool *p);
+/* process_manager.c */
+void *cf__pp_manager_main(void *arg);
+void  cf__pp_ring(cf__process_pool *p);             /* wakes the manager if it sleeps */
+/* process_worker.c: the worker process's main (a cf__fs_worker_fn). */
+void  cf__pp_worker_main(void *ctx, int idx, const cf__pipe_raw *raw);
+
+static inline uint64_t cf__ent(uint64_t seq, int st) { return seq << 2 | (uint64_t)st; }
+
+#endif

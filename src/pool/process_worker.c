@@ -1,0 +1,222 @@
+/* process_worker.c: a process pool's worker process, forked by the fork server.
+ *
+ * Design notes.
+ * - The worker receives batches of tasks on its cf_pipe and runs them in order. Before running
+ *   task `seq` it claims the task's shared entry (QUEUED -> STARTED); losing that CAS means the
+ *   parent cancelled the task or took it back, and the worker skips it (process_pool.h).
+ * - Each result is sent the moment its task ends, so a worker killed later never takes a finished
+ *   result with it. The parent reads them in the pool's manager thread.
+ * - The worker never returns into the program: it ends with fflush(NULL) and _exit, so atexit
+ *   handlers and destructors of the parent's copy do not run twice.
+ * - It dies with the fork server (PR_SET_PDEATHSIG, set by the server) and ends when its pipe
+ *   reports the parent end gone (EPIPE). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+#include <urcu/arch.h>
+
+#include "../future/task.h"
+#include "map.h"
+#include "process_pool.h"
+
+#define SPIN_NS 20000     /* spin this long for the next batch before sleeping in the pipe */
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static _Noreturn void leave(int code)
+{
+    fflush(NULL);
+    _exit(code);
+}
+
+typedef struct outbuf {
+    unsigned char *b;
+    size_t len, cap;
+} outbuf;
+
+static void put(outbuf *o, const void *src, size_t n)
+{
+    size_t need = o->len + ((n + 7) & ~(size_t)7);
+    if (need > o->cap) {
+        size_t cap = o->cap ? o->cap : 256;
+        while (cap < need)
+            cap *= 2;
+        unsigned char *b = realloc(o->b, cap);
+        if (!b)
+            leave(121);                 /* the parent fails the task: "exited with status 121" */
+        o->b = b;
+        o->cap = cap;
+    }
+    if (n)
+        memcpy(o->b + o->len, src, n);
+    memset(o->b + o->len + n, 0, need - o->len - n);
+    o->len = need;
+}
+
+static void send_result(cf_pipe *pipe, outbuf *o)
+{
+    if (cf_pipe_send(pipe, o->b, o->len, CF_FOREVER) != 0)
+        leave(0);                       /* the parent is gone */
+    o->len = 0;
+}
+
+/* Appends the header and error text for a task that ended with ctx's error (or none). */
+static void put_head(outbuf *o, uint64_t seq, int type, const cf__task_ctx *ctx, uint64_t value)
+{
+    cf__presult r = { .seq = seq, .type = (uint32_t)type, .err = ctx->err, .value = value };
+    size_t ml = ctx->err && ctx->msg ? strlen(ctx->msg) : 0;
+    r.msglen = (uint32_t)(ml > 4000 ? 4000 : ml);
+    put(o, &r, sizeof r);
+    if (r.msglen)
+        put(o, ctx->msg, r.msglen);
+}
+
+static void run_task(cf__process_pool *p, cf__pslot *slot, const cf__ptask *t,
+                     const unsigned char *payload, outbuf *o)
+{
+    cf__task_ctx ctx;
+    cf__task_ctx *prev = cf__task_enter(&ctx, NULL, NULL);
+    ctx.cancel_seq = &slot->cancel_seq;
+    ctx.seq = t->seq;
+    (void)p;
+    if (t->kind == CF__KIND_CALL) {
+        void *r = ((cf_fn)(uintptr_t)t->fn)((void *)(uintptr_t)t->arg);
+        cf__task_leave(prev);
+        put_head(o, t->seq, CF__PR_RESULT, &ctx, ctx.err ? 0 : (uint64_t)(uintptr_t)r);
+    } else if (t->kind == CF__KIND_BYTES) {
+        cf_bytes r = ((cf_bytes_fn)(uintptr_t)t->fn)(payload, (size_t)t->arg);
+        cf__task_leave(prev);
+        if (!ctx.err && !r.data && r.len) {
+            ctx.err = ENOMEM;
+            ctx.msg = strdup("bytes task returned no data for a non-empty result");
+        }
+        if (ctx.err)
+            r.len = 0;
+        put_head(o, t->seq, CF__PR_RESULT, &ctx, r.len);
+        if (r.len)
+            put(o, r.data, r.len);
+        free(r.data);
+    } else {                            /* CHUNK: the same rules as map.c's run_chunk */
+        cf_fn fn = (cf_fn)(uintptr_t)t->fn;
+        const uint64_t *args = (const uint64_t *)payload;
+        uint64_t *res = malloc(t->n * sizeof *res + 1);
+        if (!res)
+            cf_task_fail(ENOMEM, "worker out of memory");
+        size_t done = 0;
+        for (uint32_t i = 0; res && i < t->n; i++) {
+            void *r = fn((void *)(uintptr_t)args[i]);
+            if (ctx.err)
+                break;
+            res[done++] = (uint64_t)(uintptr_t)r;
+            if (cf_task_cancelled() && done < t->n) {
+                cf_task_fail(ECANCELED, "cf_map chunk cancelled after %zu of %u items", done, t->n);
+                break;
+            }
+        }
+        cf__task_leave(prev);
+        put_head(o, t->seq, CF__PR_RESULT, &ctx, done);
+        if (done)
+            put(o, res, done * sizeof *res);
+        free(res);
+    }
+    free(ctx.msg);
+}
+
+static void run_initializer(cf__process_pool *p, cf_pipe *pipe)
+{
+    cf__task_ctx ctx;
+    cf__task_ctx *prev = cf__task_enter(&ctx, NULL, NULL);
+    p->initializer(p->initarg);
+    cf__task_leave(prev);
+    if (!ctx.err)
+        return;
+    outbuf o = { 0 };
+    put_head(&o, 0, CF__PR_INIT_FAILED, &ctx, 0);
+    send_result(pipe, &o);
+    leave(0);
+}
+
+void cf__pp_worker_main(void *vp, int idx, const cf__pipe_raw *raw)
+{
+    cf__process_pool *p = vp;          /* our copy of the pool as it was when the server forked */
+    cf__pslot *slot = &p->slots[idx];
+    char name[16], suffix[13];
+    int slen = snprintf(suffix, sizeof suffix, "-%d", idx + 1);
+    snprintf(name, sizeof name, "%.*s%s", 15 - slen, p->name, suffix);
+    prctl(PR_SET_NAME, name);
+
+    cf_pipe *pipe;
+    if (cf__pipe_adopt(raw, &pipe) != 0)
+        leave(120);
+    cf__pipe_raw copy = *raw;
+    cf__pipe_raw_close(&copy);
+    if (p->doorbell >= 0)
+        close(p->doorbell);
+
+    if (p->initializer)
+        run_initializer(p, pipe);
+
+    outbuf o = { 0 };
+    uint64_t ran = 0;
+    for (;;) {
+        int64_t until = now_ns() + SPIN_NS;
+        while (!cf__pipe_readable(pipe) && now_ns() < until)
+            for (int i = 0; i < 32; i++)
+                caa_cpu_relax();
+        void *msg;
+        size_t len;
+        int r = cf_pipe_recv(pipe, &msg, &len, CF_FOREVER);
+        if (r == ENOMEM)
+            leave(122);                 /* a batch was dropped: die, the parent re-sends it */
+        if (r != 0)
+            leave(0);                   /* EPIPE: the parent is gone or closed our pipe */
+        const unsigned char *m = msg;
+        size_t off = 0;
+        bool stop = false;
+        while (off + sizeof(cf__ptask) <= len) {
+            cf__ptask t;
+            memcpy(&t, m + off, sizeof t);
+            off += sizeof t;
+            const unsigned char *payload = m + off;
+            size_t plen = t.kind == CF__KIND_BYTES ? (size_t)t.arg
+                        : t.kind == CF__KIND_CHUNK ? (size_t)t.n * 8 : 0;
+            off += (plen + 7) & ~(size_t)7;
+            if (t.kind == CF__PT_EXIT) {
+                stop = true;
+                break;
+            }
+            uint64_t q = cf__ent(t.seq, ENT_QUEUED);
+            if (atomic_compare_exchange_strong(&slot->ent[t.seq % CF__PP_K], &q,
+                                               cf__ent(t.seq, ENT_STARTED))) {
+                atomic_store(&slot->start_ns, now_ns());
+                atomic_store(&slot->started, t.seq);
+                run_task(p, slot, &t, payload, &o);
+                atomic_store(&slot->started, 0);
+                atomic_store(&slot->passed, t.seq);
+                send_result(pipe, &o);
+                ran += t.kind == CF__KIND_CHUNK ? t.n : 1;
+                if (p->max_tasks && ran >= (uint64_t)p->max_tasks) {
+                    stop = true;        /* the parent sent nothing past our quota */
+                    break;
+                }
+            } else {
+                atomic_store(&slot->passed, t.seq);
+            }
+        }
+        free(msg);
+        if (stop)
+            break;
+    }
+    free(o.b);
+    cf_pipe_close(pipe);
+    leave(0);
+}
