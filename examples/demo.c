@@ -2,7 +2,8 @@
  * threading": counts lines, words and bytes of every file under a directory with one thread-pool
  * task per file, collects the futures with as_completed while drawing a progress bar, then does
  * the same serially and prints the speed-up. Mode "queue", "using queues and threading": the same
- * work through a producer thread, a bounded cf_queue and worker threads. */
+ * work through a producer thread, a bounded cf_queue and worker threads. Mode "primes", the
+ * CPU-bound patterns with processes (demo_primes.c). The default runs "files", then "primes". */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -253,22 +254,32 @@ static int run_queues(const file_list *files, int workers, run_result *out)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: cf_demo [--mode files|queue] [--workers N] [--cold] [DIR]\n"
-                    "  files (default): one thread-pool task per file under DIR (default "
-                    "/usr/share), collected with as_completed\n"
+    fprintf(stderr, "usage: cf_demo [--mode all|files|queue|primes] [--workers N] [--procs N]\n"
+                    "               [--primes N] [--cold] [DIR]\n"
+                    "  all (default): files, then primes\n"
+                    "  files: one thread-pool task per file under DIR (default /usr/share), "
+                    "collected with as_completed\n"
                     "  queue: a producer thread, a bounded cf_queue, worker threads, a result queue\n"
+                    "  primes: count primes below N (default 10000000) serially, with a process "
+                    "pool, and with processes + cf_mpqueue\n"
+                    "  --workers: threads (default CPUs + 4); --procs: processes (default CPUs)\n"
                     "  --cold: skip the untimed pass that warms the page cache\n");
 }
 
 int main(int argc, char **argv)
 {
-    const char *mode = "files", *root = "/usr/share";
+    const char *mode = "all", *root = "/usr/share";
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    int workers = (int)(ncpu + 4 > 32 ? 32 : ncpu + 4);
+    int workers = (int)(ncpu + 4 > 32 ? 32 : ncpu + 4), procs = ncpu < 1 ? 1 : (int)ncpu;
+    long primes_n = 10000000;
     bool warm = true;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--mode") && i + 1 < argc)
             mode = argv[++i];
+        else if (!strcmp(argv[i], "--procs") && i + 1 < argc)
+            procs = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--primes") && i + 1 < argc)
+            primes_n = atol(argv[++i]);
         else if (!strcmp(argv[i], "--cold"))
             warm = false;
         else if (!strcmp(argv[i], "--workers") && i + 1 < argc)
@@ -279,10 +290,19 @@ int main(int argc, char **argv)
         } else
             root = argv[i];
     }
-    if (workers < 1 || workers > 1024) {
+    if (workers < 1 || workers > 1024 || procs < 1 || procs > 1024 || primes_n < 2 ||
+        primes_n > 4000000000L) {
         usage();
         return 2;
     }
+    if (!strcmp(mode, "all")) {
+        int r = mode_run(root, workers, warm, run_pool,
+                         "I/O-bound concurrency using futures and threading", "thread pool (as_completed)");
+        printf("\n");
+        return demo_primes((uint32_t)primes_n, procs) | r;
+    }
+    if (!strcmp(mode, "primes"))
+        return demo_primes((uint32_t)primes_n, procs);
     if (!strcmp(mode, "files"))
         return mode_run(root, workers, warm, run_pool,
                         "I/O-bound concurrency using futures and threading", "thread pool (as_completed)");
