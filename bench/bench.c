@@ -19,20 +19,21 @@
 
 #include <cfutures.h>
 
+#include "bench.h"
 #include "naive_pool.h"
 #include "naive_queue.h"
 
-static int reps = 5;
+int reps = 5;
 static const char *filter = "";
 
-static double now(void)
+double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void check(bool ok, const char *what)
+void check(bool ok, const char *what)
 {
     if (!ok) {
         fprintf(stderr, "bench: result check failed: %s\n", what);
@@ -40,14 +41,14 @@ static void check(bool ok, const char *what)
     }
 }
 
-static int cmp_double(const void *a, const void *b)
+int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
 /* Runs fn reps times (after one warm-up) and prints median, min, max. */
-static void figure(const char *fig, const char *impl, const char *unit, double (*fn)(void))
+void figure(const char *fig, const char *impl, const char *unit, double (*fn)(void))
 {
     if (!strstr(fig, filter))
         return;
@@ -173,9 +174,8 @@ static double cf_map_chunk1(void) { return cf_map_items(1); }
 static double cf_map_chunk256(void) { return cf_map_items(256); }
 
 /* ---- latency: one task submitted to an idle pool, until its result is back ---- */
-enum { LAT_SAMPLES = 2000 };
-static double lat_p[LAT_SAMPLES];
-static double pct(double p)
+double lat_p[LAT_SAMPLES];
+double pct(double p)
 {
     qsort(lat_p, LAT_SAMPLES, sizeof *lat_p, cmp_double);
     return lat_p[(int)(p * (LAT_SAMPLES - 1))] * 1e6;
@@ -183,7 +183,7 @@ static double pct(double p)
 
 /* With CF_BENCH_DATA set, the latency samples of the last run go to DIR/latency_<impl>.dat
  * (sorted, microseconds), for bench/plot.sh. */
-static void dump_latency(const char *impl)
+void dump_latency(const char *impl)
 {
     const char *dir = getenv("CF_BENCH_DATA");
     if (!dir)
@@ -668,5 +668,6 @@ int main(int argc, char **argv)
     figure("ipc: 256 MiB in 64 KiB messages, 2 processes", "memcpy 64 KiB cache-hot", "B/s", memcpy_hot);
     figure("ipc: 64-byte round trip", "cfutures", "us", cf_pipe_pingpong);
     figure("ipc: 64-byte round trip", "pipe(2)", "us", pipe2_pingpong);
+    process_pool_figures();
     return 0;
 }

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""py_peers.py: Python's concurrent.futures.ThreadPoolExecutor on the figures bench.c measures,
-printed as the same TSV rows (figure, impl, median, min, max, unit, reps). Python is ~100x
-slower per task, so it runs 100,000 tasks instead of 1,000,000 and reports the rate."""
+"""py_peers.py: Python's concurrent.futures ThreadPoolExecutor and ProcessPoolExecutor and
+multiprocessing.Pool on the figures bench.c measures, printed as the same TSV rows (figure, impl,
+median, min, max, unit, reps). Python is 100-1000x slower per task, so it runs fewer tasks than
+the C figures (the row names say how many) and reports the rate, which does not depend on it."""
 import statistics
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 REPS = int(sys.argv[1]) if len(sys.argv) > 1 else 5
 FILTER = sys.argv[2] if len(sys.argv) > 2 else ""
@@ -39,15 +41,94 @@ def latency_samples(n=500):
     return out
 
 
-def figure(fig, unit, fn):
+def proc_submit(n=20_000):
+    with ProcessPoolExecutor(max_workers=2) as ex:
+        ex.submit(triv, 0).result()
+        t0 = time.perf_counter()
+        fs = [ex.submit(triv, i) for i in range(n)]
+        total = sum(f.result() for f in fs)
+        t = time.perf_counter() - t0
+    assert total == n * (n - 1) // 2
+    return n / t
+
+
+def proc_map(n=1_000_000, pool=False):
+    if pool:
+        with multiprocessing.Pool(2) as p:
+            p.map(triv, range(100))
+            t0 = time.perf_counter()
+            total = sum(p.map(triv, range(n), chunksize=256))
+            t = time.perf_counter() - t0
+    else:
+        with ProcessPoolExecutor(max_workers=2) as ex:
+            list(ex.map(triv, range(100)))
+            t0 = time.perf_counter()
+            total = sum(ex.map(triv, range(n), chunksize=256))
+            t = time.perf_counter() - t0
+    assert total == n * (n - 1) // 2
+    return n / t
+
+
+def proc_latency_samples(n=500):
+    out = []
+    with ProcessPoolExecutor(max_workers=2) as ex:
+        ex.submit(triv, 0).result()
+        for i in range(n):
+            time.sleep(0.0003)
+            t0 = time.perf_counter()
+            assert ex.submit(triv, i).result() == i
+            out.append((time.perf_counter() - t0) * 1e6)
+    out.sort()
+    return out
+
+
+def is_prime(n):
+    if n < 2:
+        return False
+    if n % 2 == 0:
+        return n == 2
+    d = 3
+    while d * d <= n:
+        if n % d == 0:
+            return False
+        d += 2
+    return True
+
+
+def count_range(r):
+    return sum(1 for n in range(r[0], r[1]) if is_prime(n))
+
+
+def proc_primes(n=1_000_000, chunks=64):
+    ranges = [(n * i // chunks, n * (i + 1) // chunks) for i in range(chunks)]
+    with ProcessPoolExecutor(max_workers=2) as ex:
+        t0 = time.perf_counter()
+        total = sum(ex.map(count_range, ranges))
+        t = time.perf_counter() - t0
+    assert total == 78498
+    return n / t
+
+
+def figure(fig, unit, fn, impl="Python ThreadPoolExecutor", reps=REPS):
     if FILTER not in fig:
         return
     fn()
-    v = sorted(fn() for _ in range(REPS))
-    print(f"{fig}\tPython ThreadPoolExecutor\t{statistics.median(v):.6g}\t{v[0]:.6g}\t{v[-1]:.6g}\t{unit}\t{REPS}")
+    v = sorted(fn() for _ in range(reps))
+    print(f"{fig}\t{impl}\t{statistics.median(v):.6g}\t{v[0]:.6g}\t{v[-1]:.6g}\t{unit}\t{reps}")
     sys.stdout.flush()
 
 
-figure("thread pool: 1M trivial tasks, submit then wait all, 2 workers", "tasks/s", tasks_per_second)
-figure("thread pool: idle-pool submit->result latency p50", "us", lambda: latency_samples()[250])
-figure("thread pool: idle-pool submit->result latency p99", "us", lambda: latency_samples()[494])
+if __name__ == "__main__":
+    PPE = "Python ProcessPoolExecutor"
+    figure("thread pool: 1M trivial tasks, submit then wait all, 2 workers", "tasks/s", tasks_per_second)
+    figure("thread pool: idle-pool submit->result latency p50", "us", lambda: latency_samples()[250])
+    figure("thread pool: idle-pool submit->result latency p99", "us", lambda: latency_samples()[494])
+    figure("process pool: 1M trivial tasks, submit then wait all, 2 workers", "tasks/s", proc_submit,
+           PPE + " (20k tasks)")
+    figure("process pool: cf_map 1M items, chunksize 256, 2 workers", "items/s", proc_map, PPE + ".map")
+    figure("process pool: cf_map 1M items, chunksize 256, 2 workers", "items/s",
+           lambda: proc_map(pool=True), "Python multiprocessing.Pool.map")
+    figure("process pool: idle-pool submit->result latency p50", "us", lambda: proc_latency_samples()[250], PPE)
+    figure("process pool: idle-pool submit->result latency p99", "us", lambda: proc_latency_samples()[494], PPE)
+    figure("cpu-bound: primes below 20M in 64 chunks, 2 workers", "numbers/s", proc_primes,
+           PPE + " (pure Python, below 1M)", min(REPS, 3))

@@ -23,6 +23,7 @@
  *   gets an EXIT message; when all are reaped, the fork server is stopped and reaped, and
  *   `finished` is published. */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,7 +40,8 @@
 #include "map.h"
 #include "process_pool.h"
 
-#define SPIN_NS   50000        /* keep looking this long after the last work before sleeping */
+#define SPIN_NS   20000        /* keep looking this long after the last work before sleeping */
+#define SPIN_SENT 250000       /* ... and this long after sending tasks, for their results */
 #define POLL_MS   1            /* re-check unstarted sent tasks / unsent batches this often */
 #define STEAL_NS  2000000      /* a task running this long makes its queue worth stealing */
 #define READ_MAX  64           /* results per worker per pass, for fairness */
@@ -836,7 +838,7 @@ static void send_exit(cf__pworker *w)
 static void run(mgr *m)
 {
     cf__process_pool *p = m->p;
-    int64_t idle_since = now_ns();
+    int64_t idle_since = now_ns(), sent_at = 0;
     for (;;) {
         int64_t now = now_ns();
         bool busy = intake(m);
@@ -850,7 +852,10 @@ static void run(mgr *m)
             if (atomic_load(&p->terminating))
                 kill_all(m, ECANCELED);
         }
-        busy |= dispatch(m, now);
+        if (dispatch(m, now)) {
+            busy = true;
+            sent_at = now;
+        }
 
         bool closing = m->sealed && all_idle(p);
         if (closing) {
@@ -869,9 +874,16 @@ static void run(mgr *m)
             continue;
         }
         int timeout = check_workers(m, now);
-        if (now - idle_since < SPIN_NS && !closing) {
-            for (int i = 0; i < 64; i++)
-                caa_cpu_relax();
+        /* A result comes back ~one wake-up (~20 us) after its task was sent: spinning that long
+         * saves the next wake-up, ours. */
+        bool waiting = false;
+        for (int i = 0; i < p->max_workers && !waiting; i++)
+            waiting = p->w[i].nout > 0;
+        if (!closing && (now - idle_since < SPIN_NS || (waiting && now - sent_at < SPIN_SENT))) {
+            /* Yield, do not just pause: whoever we just woke (a worker, a waiter) is often
+             * queued on this very CPU (the scheduler's wake-affine placement), and a pure spin
+             * would make it wait for us. */
+            sched_yield();
             continue;
         }
         atomic_store(&p->mgr_sleeping, 1);

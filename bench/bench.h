@@ -1,0 +1,22 @@
+/* bench.h: what the benchmark files share: the figure runner, the clock, result checks and the
+ * latency sample buffer. */
+#ifndef CF_BENCH_H
+#define CF_BENCH_H
+
+#include <stdbool.h>
+
+enum { LAT_SAMPLES = 2000 };
+extern int    reps;
+extern double lat_p[LAT_SAMPLES];
+
+double now(void);
+void   check(bool ok, const char *what);
+int    cmp_double(const void *a, const void *b);
+/* Runs fn reps times after one warm-up; prints the TSV row (median, min, max). */
+void   figure(const char *fig, const char *impl, const char *unit, double (*fn)(void));
+double pct(double p);                   /* percentile of lat_p, in microseconds */
+void   dump_latency(const char *impl);  /* lat_p to $CF_BENCH_DATA/latency_<impl>.dat */
+
+void   process_pool_figures(void);      /* bench_process.c */
+
+#endif

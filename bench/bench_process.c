@@ -1,0 +1,154 @@
+/* bench_process.c: the process pool's figures (group "process pool:" and "cpu-bound:"): trivial
+ * tasks one by one and through cf_map, idle-pool latency, and counting primes end to end against
+ * serial C. Python's ProcessPoolExecutor and multiprocessing.Pool rows come from py_peers.py. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cfutures.h>
+
+#include "bench.h"
+
+enum { PTASKS = 1000000, PRIMES_N = 20000000, PRIMES_CHUNKS = 64 };
+
+static void *triv(void *a) { return a; }
+
+static cf_executor *proc_pool(void)
+{
+    cf_executor *ex = cf_process_pool_new(&(cf_pool_opts){ .max_workers = 2 });
+    check(ex != NULL, "cf_process_pool_new");
+    return ex;
+}
+
+static double submit_all(void)
+{
+    cf_executor *ex = proc_pool();
+    cf_future **fs = malloc(PTASKS * sizeof *fs);
+    double t0 = now();
+    for (intptr_t i = 0; i < PTASKS; i++)
+        fs[i] = cf_submit(ex, triv, (void *)i);
+    intptr_t sum = 0;
+    for (intptr_t i = 0; i < PTASKS; i++) {
+        void *v;
+        check(cf_future_result(fs[i], CF_FOREVER, &v) == 0, "process result");
+        sum += (intptr_t)v;
+        cf_future_unref(fs[i]);
+    }
+    double t = now() - t0;
+    check(sum == (intptr_t)PTASKS * (PTASKS - 1) / 2, "process sum");
+    free(fs);
+    cf_executor_free(ex);
+    return PTASKS / t;
+}
+
+static double map256(void)
+{
+    cf_executor *ex = proc_pool();
+    void **args = malloc(PTASKS * sizeof *args), **res = malloc(PTASKS * sizeof *res);
+    for (intptr_t i = 0; i < PTASKS; i++)
+        args[i] = (void *)i;
+    double t0 = now();
+    check(cf_map(ex, triv, args, res, PTASKS, 256, CF_FOREVER) == 0, "process cf_map");
+    double t = now() - t0;
+    for (intptr_t i = 0; i < PTASKS; i++)
+        check(res[i] == (void *)i, "process cf_map results");
+    free(args);
+    free(res);
+    cf_executor_free(ex);
+    return PTASKS / t;
+}
+
+static void latency_run(void)
+{
+    cf_executor *ex = proc_pool();
+    for (int i = 0; i < LAT_SAMPLES; i++) {
+        usleep(300);                     /* everyone asleep again: an idle pool */
+        double t0 = now();
+        cf_future *f = cf_submit(ex, triv, (void *)(intptr_t)i);
+        void *v;
+        check(cf_future_result(f, CF_FOREVER, &v) == 0 && v == (void *)(intptr_t)i, "process latency");
+        lat_p[i] = now() - t0;
+        cf_future_unref(f);
+    }
+    cf_executor_free(ex);
+}
+static double lat_p50(void) { latency_run(); return pct(0.50); }
+static double lat_p99(void)
+{
+    latency_run();
+    double v = pct(0.99);
+    dump_latency("process");
+    return v;
+}
+
+/* ---- cpu-bound: count primes below PRIMES_N (trial division, the seed's is_prime) ---- */
+static bool is_prime(uint32_t n)
+{
+    if (n < 2)
+        return false;
+    if (n % 2 == 0)
+        return n == 2;
+    for (uint32_t d = 3; d <= n / d; d += 2)
+        if (n % d == 0)
+            return false;
+    return true;
+}
+
+static uint64_t count_range(uint32_t lo, uint32_t hi)
+{
+    uint64_t c = 0;
+    for (uint32_t n = lo; n < hi; n++)
+        c += is_prime(n);
+    return c;
+}
+
+static void *primes_task(void *arg)
+{
+    uint64_t r = (uint64_t)(uintptr_t)arg;
+    return (void *)(uintptr_t)count_range((uint32_t)(r >> 32), (uint32_t)r);
+}
+
+static uint32_t lo_of(int i) { return (uint32_t)((uint64_t)PRIMES_N * (uint64_t)i / PRIMES_CHUNKS); }
+
+static double primes_serial(void)
+{
+    double t0 = now();
+    uint64_t c = count_range(0, PRIMES_N);
+    double t = now() - t0;
+    check(c == 1270607, "primes below 20M");
+    return PRIMES_N / t;
+}
+
+static double primes_pool(void)
+{
+    cf_executor *ex = proc_pool();
+    cf_future *fs[PRIMES_CHUNKS];
+    double t0 = now();
+    for (int i = 0; i < PRIMES_CHUNKS; i++)
+        fs[i] = cf_submit(ex, primes_task, (void *)(uintptr_t)((uint64_t)lo_of(i) << 32 | lo_of(i + 1)));
+    uint64_t c = 0;
+    for (int i = 0; i < PRIMES_CHUNKS; i++) {
+        void *v;
+        check(cf_future_result(fs[i], CF_FOREVER, &v) == 0, "primes result");
+        c += (uint64_t)(uintptr_t)v;
+        cf_future_unref(fs[i]);
+    }
+    double t = now() - t0;
+    check(c == 1270607, "primes below 20M (pool)");
+    cf_executor_free(ex);
+    return PRIMES_N / t;
+}
+
+void process_pool_figures(void)
+{
+    figure("process pool: 1M trivial tasks, submit then wait all, 2 workers", "cfutures", "tasks/s", submit_all);
+    figure("process pool: cf_map 1M items, chunksize 256, 2 workers", "cfutures", "items/s", map256);
+    figure("process pool: idle-pool submit->result latency p50", "cfutures", "us", lat_p50);
+    figure("process pool: idle-pool submit->result latency p99", "cfutures", "us", lat_p99);
+    int saved = reps;
+    reps = reps < 3 ? reps : 3;         /* seconds per run: three are enough for a median */
+    figure("cpu-bound: primes below 20M in 64 chunks, 2 workers", "cfutures", "numbers/s", primes_pool);
+    figure("cpu-bound: primes below 20M in 64 chunks, 2 workers", "serial C (1 core)", "numbers/s", primes_serial);
+    reps = saved;
+}
