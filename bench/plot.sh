@@ -2,7 +2,8 @@
 # bench/plot.sh: SVG plots from a bench run, with gnuplot: RESULTS/latest.tsv and the latency
 # samples RESULTS/latency_*.dat (written by cf_bench when CF_BENCH_DATA is set).
 #   thread_scaling.svg   tasks/s against the number of workers, cfutures and GThreadPool
-#   latency_cdf.svg      distribution of idle-pool submit->result latency (CDF)
+#   latency_cdf.svg      distribution of idle-pool submit->result latency (CDF), thread and
+#                        process pools
 #   pipe_throughput.svg  cf_pipe, pipe(2) and socketpair throughput against message size
 # Usage: bench/plot.sh RESULTS_DIR   (CF_PLOT_TERM/CF_PLOT_EXT pick another gnuplot terminal)
 set -euo pipefail
@@ -43,15 +44,16 @@ plot "$dir/scaling_cfutures.dat" using 1:2:3:4 with yerrorlines lw 2 title "cfut
      "$dir/scaling_GThreadPool.dat" using 1:2:3:4 with yerrorlines lw 2 title "GThreadPool"
 
 set output "$dir/latency_cdf.${CF_PLOT_EXT:-svg}"
-set title "Idle thread pool (2 workers): submit -> result latency, CDF"
+set title "Idle pools (2 workers): submit -> result latency, CDF"
 unset logscale x
 set xtics auto
 set logscale x 10
 set xlabel "microseconds"
 set ylabel "fraction of submits"
 set key bottom right
-plot "$dir/latency_cfutures.dat" using 1:2 with lines lw 2 title "cfutures", \
-     "$dir/latency_GThreadPool.dat" using 1:2 with lines lw 2 title "GThreadPool"
+plot "$dir/latency_cfutures.dat" using 1:2 with lines lw 2 title "cfutures thread pool", \
+     "$dir/latency_GThreadPool.dat" using 1:2 with lines lw 2 title "GThreadPool", \
+     "$dir/latency_process.dat" using 1:2 with lines lw 2 title "cfutures process pool"
 
 set output "$dir/pipe_throughput.${CF_PLOT_EXT:-svg}"
 set title "Between two processes: 256 MiB in messages of a given size (median, min-max)"

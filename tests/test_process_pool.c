@@ -35,6 +35,12 @@ static cf_executor *pool(int workers)
 }
 
 static void *square(void *a) { long x = (long)a; return (void *)(x * x); }
+/* A worker holds a copy of the pool with no manager: submitting there must fail, not hang. */
+static void *resubmit(void *ex)
+{
+    cf_future *f = cf_submit(ex, square, NULL);
+    return (void *)(long)(f ? 0 : errno);
+}
 static void *my_pid(void *a) { (void)a; return (void *)(long)getpid(); }
 static void *sleep_ms_task(void *a) { sleep_ms((double)(long)a); return a; }
 static void *crash(void *a) { (void)a; abort(); }
@@ -80,6 +86,9 @@ START_TEST(results_come_from_other_processes)
     ck_assert_ptr_nonnull(fgets(comm, sizeof comm, c));
     fclose(c);
     ck_assert(strncmp(comm, "cf-proc-", 8) == 0);
+    cf_future_unref(f);
+    f = cf_submit(ex, resubmit, ex);
+    ck_assert_ptr_eq(get_result(f, 0), (void *)(long)EPERM);
     cf_future_unref(f);
     ck_assert_ptr_eq(cf_submit(NULL, square, NULL), NULL);
     ck_assert_int_eq(errno, EINVAL);

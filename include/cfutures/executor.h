@@ -41,7 +41,8 @@ CF_EXTERN cf_executor *cf_thread_pool_new(const cf_pool_opts *opts); /* NULL opt
  * of the program, arg and the result travel as a machine word (integers, or pointers into memory
  * that existed then); use cf_submit_bytes for data. Done-callbacks may run in the pool's thread.
  * stdio is flushed before forking. NULL + errno: EINVAL (max_workers < 0), ENOMEM, EAGAIN (no
- * process or thread could be started), EMFILE. Does not survive fork(), like thread pools. */
+ * process or thread could be started), EMFILE. Does not survive fork(), like thread pools: a
+ * task running in a worker cannot submit to the pool (cf_submit there fails with EPERM). */
 CF_EXTERN cf_executor *cf_process_pool_new(const cf_pool_opts *opts);  /* NULL + errno on failure */
 
 /* Schedules fn(arg); returns a new future (the caller owns one reference) that ends FINISHED with

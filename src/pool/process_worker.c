@@ -146,6 +146,8 @@ void cf__pp_worker_main(void *vp, int idx, const cf__pipe_raw *raw)
 {
     cf__process_pool *p = vp;          /* our copy of the pool as it was when the server forked */
     cf__pslot *slot = &p->slots[idx];
+    /* This copy has no manager thread: a task that submits to it must fail, not hang. */
+    atomic_store(&p->closed, EPERM);
     char name[16], suffix[13];
     int slen = snprintf(suffix, sizeof suffix, "-%d", idx + 1);
     snprintf(name, sizeof name, "%.*s%s", 15 - slen, p->name, suffix);
