@@ -753,8 +753,9 @@ static bool read_fs(mgr *m)
 
 /* ---- timeouts, RUNNING marks, cancel propagation ---- */
 
-/* Returns the epoll timeout in ms (-1: none needed). */
-static int check_workers(mgr *m, int64_t now)
+/* Returns the epoll timeout in ms (-1: none needed). *changed: it dropped skipped entries,
+ * which may have made the pool idle: the caller must look again before sleeping. */
+static int check_workers(mgr *m, int64_t now, bool *changed)
 {
     cf__process_pool *p = m->p;
     bool poke = atomic_exchange(&p->poke_cancel, false);
@@ -771,7 +772,9 @@ static int check_workers(mgr *m, int64_t now)
         if (w->out_len)
             next = 0;
         /* Entries the worker skipped (cancelled) send no result: drop them as it passes them. */
+        size_t before = w->nout;
         advance_low(w, atomic_load(&s->passed) + 1);
+        *changed |= w->nout != before;
         uint64_t st = atomic_load(&s->started);
         cf_future *f = st && st >= w->low_seq && st < w->next_seq ? w->inf[st % CF__PP_K] : NULL;
         if (f && st != w->marked) {
@@ -873,7 +876,10 @@ static void run(mgr *m)
             idle_since = now;
             continue;
         }
-        int timeout = check_workers(m, now);
+        bool changed = false;
+        int timeout = check_workers(m, now, &changed);
+        if (changed)
+            continue;
         /* A result comes back ~one wake-up (~20 us) after its task was sent: spinning that long
          * saves the next wake-up, ours. */
         bool waiting = false;
