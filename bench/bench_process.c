@@ -9,6 +9,7 @@
 #include <cfutures.h>
 
 #include "bench.h"
+#include "../examples/primes.h"
 
 enum { PTASKS = 1000000, PRIMES_N = 20000000, PRIMES_CHUNKS = 64 };
 
@@ -42,16 +43,19 @@ static double submit_all(void)
     return PTASKS / t;
 }
 
-/* Steady state: one untimed map of the same size first. The first map after a fork pays a
- * one-time page fault for every page it writes (copy-on-write: the fork server keeps the
- * pool-creation snapshot) and for fresh heap; README, Performance, says how much. */
-static double map256(void)
+/* PTASKS trivial items through cf_map in chunks of 256. warm: one untimed map of the same size
+ * first, on a pool whose arrays existed before it (steady state). Cold: the same map as the first
+ * thing a fresh pool does: it pays a one-time page fault for every page it writes
+ * (copy-on-write: the fork server keeps the pool-creation snapshot) and for fresh heap; the
+ * README's Performance section says how much. */
+static double map256_run(bool warm)
 {
-    cf_executor *ex = proc_pool();
     void **args = malloc(PTASKS * sizeof *args), **res = malloc(PTASKS * sizeof *res);
     for (intptr_t i = 0; i < PTASKS; i++)
         args[i] = (void *)i;
-    check(cf_map(ex, triv, args, res, PTASKS, 256, CF_FOREVER) == 0, "process cf_map warm-up");
+    cf_executor *ex = proc_pool();
+    if (warm)
+        check(cf_map(ex, triv, args, res, PTASKS, 256, CF_FOREVER) == 0, "process cf_map warm-up");
     double t0 = now();
     check(cf_map(ex, triv, args, res, PTASKS, 256, CF_FOREVER) == 0, "process cf_map");
     double t = now() - t0;
@@ -62,24 +66,8 @@ static double map256(void)
     cf_executor_free(ex);
     return PTASKS / t;
 }
-
-/* The same map as the first thing a fresh pool does, on arrays that existed before the pool. */
-static double map256_cold(void)
-{
-    void **args = malloc(PTASKS * sizeof *args), **res = malloc(PTASKS * sizeof *res);
-    for (intptr_t i = 0; i < PTASKS; i++)
-        args[i] = (void *)i;
-    cf_executor *ex = proc_pool();
-    double t0 = now();
-    check(cf_map(ex, triv, args, res, PTASKS, 256, CF_FOREVER) == 0, "process cf_map");
-    double t = now() - t0;
-    for (intptr_t i = 0; i < PTASKS; i++)
-        check(res[i] == (void *)i, "process cf_map results");
-    free(args);
-    free(res);
-    cf_executor_free(ex);
-    return PTASKS / t;
-}
+static double map256(void) { return map256_run(true); }
+static double map256_cold(void) { return map256_run(false); }
 
 static void latency_run(void)
 {
@@ -104,32 +92,7 @@ static double lat_p99(void)
     return v;
 }
 
-/* ---- cpu-bound: count primes below PRIMES_N (trial division, the seed's is_prime) ---- */
-static bool is_prime(uint32_t n)
-{
-    if (n < 2)
-        return false;
-    if (n % 2 == 0)
-        return n == 2;
-    for (uint32_t d = 3; d <= n / d; d += 2)
-        if (n % d == 0)
-            return false;
-    return true;
-}
-
-static uint64_t count_range(uint32_t lo, uint32_t hi)
-{
-    uint64_t c = 0;
-    for (uint32_t n = lo; n < hi; n++)
-        c += is_prime(n);
-    return c;
-}
-
-static void *primes_task(void *arg)
-{
-    uint64_t r = (uint64_t)(uintptr_t)arg;
-    return (void *)(uintptr_t)count_range((uint32_t)(r >> 32), (uint32_t)r);
-}
+/* ---- cpu-bound: count primes below PRIMES_N (the demo's workload, primes.h) ---- */
 
 static uint32_t lo_of(int i) { return (uint32_t)((uint64_t)PRIMES_N * (uint64_t)i / PRIMES_CHUNKS); }
 
@@ -148,7 +111,7 @@ static double primes_pool(void)
     cf_future *fs[PRIMES_CHUNKS];
     double t0 = now();
     for (int i = 0; i < PRIMES_CHUNKS; i++)
-        fs[i] = cf_submit(ex, primes_task, (void *)(uintptr_t)((uint64_t)lo_of(i) << 32 | lo_of(i + 1)));
+        fs[i] = cf_submit(ex, count_range_task, pack_range(lo_of(i), lo_of(i + 1)));
     uint64_t c = 0;
     for (int i = 0; i < PRIMES_CHUNKS; i++) {
         void *v;

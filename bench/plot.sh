@@ -26,8 +26,9 @@ for impl in cfutures "pipe(2)" socketpair; do
         printf "%d %.4f %.4f %.4f\n", b, $3 / 1e9, $4 / 1e9, $5 / 1e9 }' "$tsv" | sort -n >"$f"
 done
 
+term=${CF_PLOT_TERM:-"svg size 720,440 dynamic font 'sans,12'"}
 gnuplot <<GP
-set terminal ${CF_PLOT_TERM:-svg size 720,440 dynamic font "sans,12"}
+set terminal $term
 set termoption noenhanced
 set grid
 set key top left
@@ -44,6 +45,7 @@ plot "$dir/scaling_cfutures.dat" using 1:2:3:4 with yerrorlines lw 2 title "cfut
      "$dir/scaling_GThreadPool.dat" using 1:2:3:4 with yerrorlines lw 2 title "GThreadPool"
 
 set output "$dir/latency_cdf.${CF_PLOT_EXT:-svg}"
+set autoscale x
 set title "Idle pools (2 workers): submit -> result latency, CDF"
 unset logscale x
 set xtics auto
@@ -56,6 +58,7 @@ plot "$dir/latency_cfutures.dat" using 1:2 with lines lw 2 title "cfutures threa
      "$dir/latency_process.dat" using 1:2 with lines lw 2 title "cfutures process pool"
 
 set output "$dir/pipe_throughput.${CF_PLOT_EXT:-svg}"
+set autoscale x
 set title "Between two processes: 256 MiB in messages of a given size (median, min-max)"
 set logscale x 2
 set xtics ("64 B" 64, "4 KiB" 4096, "64 KiB" 65536, "1 MiB" 1048576)

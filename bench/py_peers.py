@@ -18,19 +18,21 @@ def triv(x):
     return x
 
 
-def tasks_per_second():
-    with ThreadPoolExecutor(max_workers=2) as ex:
+def tasks_per_second(executor=ThreadPoolExecutor, n=N):
+    """n trivial submits, then every result, on 2 workers of the given executor class."""
+    with executor(max_workers=2) as ex:
+        ex.submit(triv, 0).result()
         t0 = time.perf_counter()
-        fs = [ex.submit(triv, i) for i in range(N)]
+        fs = [ex.submit(triv, i) for i in range(n)]
         total = sum(f.result() for f in fs)
         t = time.perf_counter() - t0
-    assert total == N * (N - 1) // 2
-    return N / t
+    assert total == n * (n - 1) // 2
+    return n / t
 
 
-def latency_samples(n=500):
+def latency_samples(executor=ThreadPoolExecutor, n=500):
     out = []
-    with ThreadPoolExecutor(max_workers=2) as ex:
+    with executor(max_workers=2) as ex:
         ex.submit(triv, 0).result()
         for i in range(n):
             time.sleep(0.0003)
@@ -39,17 +41,6 @@ def latency_samples(n=500):
             out.append((time.perf_counter() - t0) * 1e6)
     out.sort()
     return out
-
-
-def proc_submit(n=20_000):
-    with ProcessPoolExecutor(max_workers=2) as ex:
-        ex.submit(triv, 0).result()
-        t0 = time.perf_counter()
-        fs = [ex.submit(triv, i) for i in range(n)]
-        total = sum(f.result() for f in fs)
-        t = time.perf_counter() - t0
-    assert total == n * (n - 1) // 2
-    return n / t
 
 
 def proc_map(n=1_000_000, pool=False):
@@ -68,19 +59,6 @@ def proc_map(n=1_000_000, pool=False):
             t = time.perf_counter() - t0
     assert total == n * (n - 1) // 2
     return n / t
-
-
-def proc_latency_samples(n=500):
-    out = []
-    with ProcessPoolExecutor(max_workers=2) as ex:
-        ex.submit(triv, 0).result()
-        for i in range(n):
-            time.sleep(0.0003)
-            t0 = time.perf_counter()
-            assert ex.submit(triv, i).result() == i
-            out.append((time.perf_counter() - t0) * 1e6)
-    out.sort()
-    return out
 
 
 def is_prime(n):
@@ -124,12 +102,12 @@ if __name__ == "__main__":
     figure("thread pool: 1M trivial tasks, submit then wait all, 2 workers", "tasks/s", tasks_per_second)
     figure("thread pool: idle-pool submit->result latency p50", "us", lambda: latency_samples()[250])
     figure("thread pool: idle-pool submit->result latency p99", "us", lambda: latency_samples()[494])
-    figure("process pool: 1M trivial tasks, submit then wait all, 2 workers", "tasks/s", proc_submit,
+    figure("process pool: 1M trivial tasks, submit then wait all, 2 workers", "tasks/s", lambda: tasks_per_second(ProcessPoolExecutor, 20_000),
            PPE + " (20k tasks)")
     figure("process pool: cf_map 1M items, chunksize 256, 2 workers", "items/s", proc_map, PPE + ".map")
     figure("process pool: cf_map 1M items, chunksize 256, 2 workers", "items/s",
            lambda: proc_map(pool=True), "Python multiprocessing.Pool.map")
-    figure("process pool: idle-pool submit->result latency p50", "us", lambda: proc_latency_samples()[250], PPE)
-    figure("process pool: idle-pool submit->result latency p99", "us", lambda: proc_latency_samples()[494], PPE)
+    figure("process pool: idle-pool submit->result latency p50", "us", lambda: latency_samples(ProcessPoolExecutor)[250], PPE)
+    figure("process pool: idle-pool submit->result latency p99", "us", lambda: latency_samples(ProcessPoolExecutor)[494], PPE)
     figure("cpu-bound: primes below 20M in 64 chunks, 2 workers", "numbers/s", proc_primes,
            PPE + " (pure Python, below 1M)", min(REPS, 3))

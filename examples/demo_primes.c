@@ -18,6 +18,7 @@
 #include <cfutures.h>
 
 #include "demo.h"
+#include "primes.h"
 
 static double now(void)
 {
@@ -26,32 +27,6 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static bool is_prime(uint32_t n)
-{
-    if (n < 2)
-        return false;
-    if (n % 2 == 0)
-        return n == 2;
-    for (uint32_t d = 3; d <= n / d; d += 2)
-        if (n % d == 0)
-            return false;
-    return true;
-}
-
-static uint64_t count_range(uint32_t lo, uint32_t hi)
-{
-    uint64_t c = 0;
-    for (uint32_t n = lo; n < hi; n++)
-        c += is_prime(n);
-    return c;
-}
-
-/* The process-pool task: the range travels in the argument word, the count in the result. */
-static void *count_task(void *arg)
-{
-    uint64_t r = (uint64_t)(uintptr_t)arg;
-    return (void *)(uintptr_t)count_range((uint32_t)(r >> 32), (uint32_t)r);
-}
 
 static uint32_t chunk_lo(uint32_t n, int chunks, int i) { return (uint32_t)((uint64_t)n * (uint64_t)i / (uint64_t)chunks); }
 
@@ -64,8 +39,8 @@ static int with_process_pool(uint32_t n, int chunks, int workers, uint64_t *tota
     cf_future **fs = calloc((size_t)chunks, sizeof *fs);
     int err = fs ? 0 : ENOMEM;
     for (int i = 0; i < chunks && !err; i++) {
-        uint64_t range = (uint64_t)chunk_lo(n, chunks, i) << 32 | chunk_lo(n, chunks, i + 1);
-        if (!(fs[i] = cf_submit(ex, count_task, (void *)(uintptr_t)range)))
+        void *range = pack_range(chunk_lo(n, chunks, i), chunk_lo(n, chunks, i + 1));
+        if (!(fs[i] = cf_submit(ex, count_range_task, range)))
             err = errno;
     }
     cf_as_completed *ac = err ? NULL : cf_as_completed_new(fs, (size_t)chunks);

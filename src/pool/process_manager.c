@@ -112,14 +112,14 @@ static void pend_pop(cf__process_pool *p)
 
 static void release_hold(cf__process_pool *p, cf_future *f)
 {
-    if (!p->max_pending)
+    if (!p->backlog.max)
         return;
     cf__lock_acquire(&f->lock);
     bool hold = f->xtag & CF__XTAG_HOLD;
     f->xtag &= ~CF__XTAG_HOLD;
     cf__lock_release(&f->lock);
     if (hold)
-        cf__pp_release_slot(p);
+        cf__backlog_release(&p->backlog);
 }
 
 /* Completes a future the pool ran (or failed for a reason of its own), then drops the pool's
@@ -235,7 +235,7 @@ static void mark_running(cf__process_pool *p, cf_future *f)
     f->xtag &= ~CF__XTAG_HOLD;
     cf__lock_release(&f->lock);
     if (hold)
-        cf__pp_release_slot(p);
+        cf__backlog_release(&p->backlog);
 }
 
 static char *text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -478,10 +478,7 @@ static void break_pool(mgr *m, int err, const char *fmt, const char *detail)
     }
     kill_all(m, CF_EBROKEN);
     /* Blocked submitters must see the pool closed. */
-    if (atomic_load(&p->nblocked) > 0) {
-        atomic_fetch_add(&p->space_seq, 1);
-        cf__futex_wake(&p->space_seq, CF__WAKE_ALL);
-    }
+    cf__backlog_wake(&p->backlog);
 }
 
 /* ---- intake and dispatch ---- */

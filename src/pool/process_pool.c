@@ -34,20 +34,6 @@ bool cf__pp_on_manager(cf__process_pool *p)
     return atomic_load(&p->started_up) != 0 && pthread_equal(pthread_self(), p->mgr_self);
 }
 
-static void wake_submitters(cf__process_pool *p)
-{
-    if (atomic_load(&p->nblocked) > 0) {
-        atomic_fetch_add(&p->space_seq, 1);
-        cf__futex_wake(&p->space_seq, CF__WAKE_ALL);
-    }
-}
-
-void cf__pp_release_slot(cf__process_pool *p)
-{
-    atomic_fetch_sub(&p->reserved, 1);
-    wake_submitters(p);
-}
-
 /* ---- future hooks (called with the future's lock held) ---- */
 
 static void on_left_pending(cf__owner *o, cf_future *f, cf_state to, int err)
@@ -59,7 +45,7 @@ static void on_left_pending(cf__owner *o, cf_future *f, cf_state to, int err)
         atomic_fetch_add_explicit(err ? &p->failed : &p->completed, 1, memory_order_relaxed);
     if (f->xtag & CF__XTAG_HOLD) {
         f->xtag &= ~CF__XTAG_HOLD;
-        cf__pp_release_slot(p);
+        cf__backlog_release(&p->backlog);
     }
 }
 
@@ -90,28 +76,7 @@ static void cancel_running(cf__owner *o, cf_future *f)
 
 /* ---- submit ---- */
 
-static int reserve(cf__process_pool *p, const cf__deadline *d)
-{
-    bool timed_out = false;
-    for (;;) {
-        size_t n = atomic_load(&p->reserved);
-        while (n < p->max_pending)
-            if (atomic_compare_exchange_weak(&p->reserved, &n, n + 1))
-                return 0;
-        int reason = closed_reason(p);
-        if (reason)
-            return reason;
-        if (d->poll)
-            return EAGAIN;
-        if (timed_out)
-            return ETIMEDOUT;
-        uint32_t seq = atomic_load(&p->space_seq);
-        atomic_fetch_add(&p->nblocked, 1);
-        if (atomic_load(&p->reserved) >= p->max_pending && !closed_reason(p))
-            timed_out = cf__futex_wait(&p->space_seq, seq, d) == ETIMEDOUT;
-        atomic_fetch_sub(&p->nblocked, 1);
-    }
-}
+static int closed_of(void *p) { return closed_reason(p); }
 
 static cf_future *pp_submit(cf_executor *ex, cf_fn fn, void *arg, int kind, const cf__deadline *d)
 {
@@ -120,11 +85,11 @@ static cf_future *pp_submit(cf_executor *ex, cf_fn fn, void *arg, int kind, cons
     if (err)
         goto fail;
     bool hold = false;
-    if (p->max_pending) {
+    if (p->backlog.max) {
         /* The manager thread (a done-callback) never blocks: it frees the slots. */
         if (cf__pp_on_manager(p))
-            atomic_fetch_add(&p->reserved, 1);
-        else if ((err = reserve(p, d)))
+            cf__backlog_take(&p->backlog);
+        else if ((err = cf__backlog_reserve(&p->backlog, d, closed_of, p)))
             goto fail;
         hold = true;
     }
@@ -156,7 +121,7 @@ static cf_future *pp_submit(cf_executor *ex, cf_fn fn, void *arg, int kind, cons
 
 unreserve:
     if (hold)
-        cf__pp_release_slot(p);
+        cf__backlog_release(&p->backlog);
 fail:
     errno = err;
     return NULL;
@@ -214,7 +179,7 @@ static void close_pool(cf__process_pool *p)
     /* Submits past their closed check are a few instructions from their enqueue. */
     while (atomic_load(&p->inflight) != 0)
         sched_yield();
-    wake_submitters(p);
+    cf__backlog_wake(&p->backlog);
     cf__pp_ring(p);
 }
 
@@ -290,7 +255,7 @@ CF_EXTERN cf_executor *cf_process_pool_new(const cf_pool_opts *opts)
     p->owner.may_cancel = may_cancel;
     p->owner.cancel_running = cancel_running;
     p->max_workers = o.max_workers;
-    p->max_pending = o.max_pending;
+    p->backlog.max = o.max_pending;
     p->initializer = o.initializer;
     p->initarg = o.initarg;
     snprintf(p->name, sizeof p->name, "%s", o.name ? o.name : "cf-proc");

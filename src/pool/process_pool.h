@@ -22,6 +22,7 @@
 #include <urcu/wfcqueue.h>
 
 #include "../future/future.h"
+#include "backlog.h"
 #include "executor.h"
 #include "fork_server.h"
 
@@ -88,7 +89,6 @@ struct cf__process_pool {
 
     /* Immutable after creation (and the workers' copy of it). */
     int    max_workers;
-    size_t max_pending;
     void (*initializer)(void *);
     void  *initarg;
     char   name[16];
@@ -101,11 +101,9 @@ struct cf__process_pool {
     alignas(64) struct cds_wfcq_head qhead;
     alignas(64) struct cds_wfcq_tail qtail;
     alignas(64) _Atomic size_t submitted;
-    _Atomic size_t   reserved;
     _Atomic int      inflight;
     _Atomic int      closed;         /* 0, ESHUTDOWN or CF_EBROKEN */
-    _Atomic uint32_t space_seq;
-    _Atomic int      nblocked;
+    cf__backlog      backlog;        /* max_pending */
     atomic_bool      cancel_futures, terminating, poke_cancel;
     /* The manager sleeps in epoll; whoever gives it work while mgr_sleeping writes the doorbell
      * (Dekker: the waker's enqueue/flag store, then this load; the manager's store, then its
@@ -140,7 +138,6 @@ static inline int      cf__xtag_idx(uint64_t t) { return (int)((t >> 44) & 0x3ff
 static inline uint64_t cf__xtag_seq(uint64_t t) { return t & (((uint64_t)1 << 44) - 1); }
 
 /* process_pool.c */
-void  cf__pp_release_slot(cf__process_pool *p);   /* a max_pending slot is free */
 void  cf__pp_unref(cf__process_pool *p);
 void  cf__pp_finish(cf__process_pool *p);         /* the manager's exit */
 bool  cf__pp_on_manager(cf__process_pool *p);

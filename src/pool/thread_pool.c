@@ -20,8 +20,8 @@
  * - Counting is cheap on the hot path: submitters bump `submitted`, each worker counts what it
  *   started and finished in its own line, and the rare ways out of PENDING (cancel, ...) have
  *   shared counters; stats derive pending and running from these.
- * - max_pending: `reserved` is a reservation counter, taken by CAS before the enqueue and given
- *   back when the task starts or leaves PENDING; blocked submitters sleep on space_seq.
+ * - max_pending (backlog.h): a slot is taken before the enqueue and given back when the task
+ *   starts or leaves PENDING.
  * Lock order: join_mu -> mu. Neither is held while a future's lock is taken. */
 #include <errno.h>
 #include <sched.h>
@@ -30,7 +30,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../common/futex.h"
 #include "thread_pool.h"
 
 static int closed_reason(cf__thread_pool *p)
@@ -38,24 +37,6 @@ static int closed_reason(cf__thread_pool *p)
     if (atomic_load(&p->broken))
         return CF_EBROKEN;
     return atomic_load(&p->closed);
-}
-
-/* Wakes the submitters blocked on max_pending, if any. Their side counts itself in nblocked and
- * then re-checks `reserved` and the closed flags (seq_cst both ways), so a change made before
- * this call is never missed. */
-void cf__pool_wake_submitters(cf__thread_pool *p)
-{
-    if (atomic_load(&p->nblocked) > 0) {
-        atomic_fetch_add(&p->space_seq, 1);
-        cf__futex_wake(&p->space_seq, CF__WAKE_ALL);
-    }
-}
-
-/* A max_pending slot is free again. */
-void cf__pool_release_slot(cf__thread_pool *p)
-{
-    atomic_fetch_sub(&p->reserved, 1);
-    cf__pool_wake_submitters(p);
 }
 
 /* A queued future left PENDING without a worker starting it (cancel, the user completed it, or a
@@ -68,33 +49,11 @@ static void on_left_pending(cf__owner *o, cf_future *f, cf_state to, int err)
         atomic_fetch_add_explicit(&p->left_cancelled, 1, memory_order_relaxed);
     else
         atomic_fetch_add_explicit(err ? &p->left_failed : &p->left_completed, 1, memory_order_relaxed);
-    if (p->max_pending)
-        cf__pool_release_slot(p);
+    if (p->backlog.max)
+        cf__backlog_release(&p->backlog);
 }
 
-/* Takes one of max_pending slots, sleeping while none is free. 0 | EAGAIN | ETIMEDOUT | closed. */
-static int reserve(cf__thread_pool *p, const cf__deadline *d)
-{
-    bool timed_out = false;
-    for (;;) {
-        size_t n = atomic_load(&p->reserved);
-        while (n < p->max_pending)
-            if (atomic_compare_exchange_weak(&p->reserved, &n, n + 1))
-                return 0;
-        int reason = closed_reason(p);
-        if (reason)
-            return reason;
-        if (d->poll)
-            return EAGAIN;
-        if (timed_out)
-            return ETIMEDOUT;
-        uint32_t seq = atomic_load(&p->space_seq);
-        atomic_fetch_add(&p->nblocked, 1);
-        if (atomic_load(&p->reserved) >= p->max_pending && !closed_reason(p))
-            timed_out = cf__futex_wait(&p->space_seq, seq, d) == ETIMEDOUT;
-        atomic_fetch_sub(&p->nblocked, 1);
-    }
-}
+static int closed_of(void *p) { return closed_reason(p); }
 
 bool cf__pool_claim_idle(cf__thread_pool *p)
 {
@@ -136,10 +95,10 @@ static cf_future *tp_submit(cf_executor *ex, cf_fn fn, void *arg, int kind, cons
     if (err)
         goto fail;
     /* A worker of this pool never blocks on max_pending: the slot it waits for may be its own. */
-    if (p->max_pending) {
+    if (p->backlog.max) {
         if (cf__pool_of_this_thread() == p)
-            atomic_fetch_add(&p->reserved, 1);
-        else if ((err = reserve(p, d)))
+            cf__backlog_take(&p->backlog);
+        else if ((err = cf__backlog_reserve(&p->backlog, d, closed_of, p)))
             goto fail;
     }
     cf_future *f = cf__future_alloc();
@@ -189,8 +148,8 @@ static cf_future *tp_submit(cf_executor *ex, cf_fn fn, void *arg, int kind, cons
     return f;
 
 unreserve:
-    if (p->max_pending)
-        cf__pool_release_slot(p);
+    if (p->backlog.max)
+        cf__backlog_release(&p->backlog);
 fail:
     errno = err;
     return NULL;
@@ -303,7 +262,7 @@ CF_EXTERN cf_executor *cf_thread_pool_new(const cf_pool_opts *opts)
     memset(p, 0, sizeof *p);
     p->base.ops = &thread_pool_ops;
     p->max_workers = o.max_workers;
-    p->max_pending = o.max_pending;
+    p->backlog.max = o.max_pending;
     p->initializer = o.initializer;
     p->initarg = o.initarg;
     snprintf(p->name, sizeof p->name, "%s", o.name ? o.name : "cf-thread");

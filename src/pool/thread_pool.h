@@ -10,6 +10,7 @@
 #include <urcu/wfcqueue.h>
 
 #include "../future/future.h"
+#include "backlog.h"
 #include "executor.h"
 
 #define CF__LINE 64
@@ -31,7 +32,6 @@ struct cf__thread_pool {
 
     /* Immutable after creation. */
     int    max_workers;
-    size_t max_pending;
     void (*initializer)(void *);
     void  *initarg;
     char   name[16];
@@ -44,14 +44,12 @@ struct cf__thread_pool {
      * the pool; a closer sets `closed` then waits for inflight == 0, after which nothing more is
      * enqueued (Dekker pair, both seq_cst), and only then sets `sealed`. */
     alignas(CF__LINE) _Atomic size_t submitted; /* futures queued, ever */
-    _Atomic size_t   reserved;  /* max_pending only: queued, not started, not left */
     _Atomic int      inflight;
     _Atomic int      closed;    /* 0, or ESHUTDOWN */
     atomic_bool      broken;    /* an initializer failed: CF_EBROKEN */
     atomic_bool      sealed;    /* closed and no submit in flight: the queue only drains now */
     atomic_bool      cancel_running;
-    _Atomic uint32_t space_seq; /* futex: bumped when a slot frees (or on close) while submitters block */
-    _Atomic int      nblocked;
+    cf__backlog      backlog;   /* max_pending */
 
     /* Parking: idle workers spin briefly (nspinning), then sleep on wake_seq (nsleeping). */
     alignas(CF__LINE) _Atomic uint32_t wake_seq;
@@ -74,9 +72,6 @@ struct cf__thread_pool {
     cf__worker     *workers;
 };
 
-/* Gives back a max_pending slot and wakes blocked submitters. */
-void  cf__pool_release_slot(cf__thread_pool *p);
-void  cf__pool_wake_submitters(cf__thread_pool *p);
 /* Takes one idle token if there is one. */
 bool  cf__pool_claim_idle(cf__thread_pool *p);
 

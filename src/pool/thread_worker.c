@@ -90,7 +90,7 @@ void cf__pool_close(cf__thread_pool *p, int reason, char *broken_msg)
         sched_yield();
     atomic_store(&p->sealed, true);
     cf__pool_wake_all(p);
-    cf__pool_wake_submitters(p);
+    cf__backlog_wake(&p->backlog);
 }
 
 static cf_future *pop(cf__thread_pool *p)
@@ -168,8 +168,8 @@ static void run(cf__thread_pool *p, cf__worker *w, cf_future *f)
     if (!cf_future_set_running(f))
         return;                  /* cancelled or completed while queued: already counted */
     bump(&w->started);
-    if (p->max_pending)
-        cf__pool_release_slot(p);
+    if (p->backlog.max)
+        cf__backlog_release(&p->backlog);
 
     cf__task_ctx ctx;
     cf__task_ctx *prev = cf__task_enter(&ctx, f, &p->cancel_running);
