@@ -516,6 +516,42 @@ START_TEST(shutdown_from_a_done_callback)
 }
 END_TEST
 
+static _Atomic(cf_executor *) freed_by_callback;
+static void free_from_callback(cf_future *f, void *arg)
+{
+    (void)f;
+    atomic_store(&freed_by_callback, arg);
+    cf_executor_free(arg);        /* in the manager thread: released when it exits */
+}
+
+START_TEST(map_timeout_wait_modes_and_free_from_callback)
+{
+    cf_executor *ex = pool(2);
+    void *args[8], *res[8];
+    for (long i = 0; i < 8; i++)
+        args[i] = (void *)400L;                       /* 0.4 s each */
+    ck_assert_int_eq(cf_map(ex, sleep_ms_task, args, res, 8, 1, 0.05), ETIMEDOUT);
+    cf_future *fs[3] = { cf_submit(ex, sleep_ms_task, (void *)1000L), cf_submit(ex, square, (void *)4),
+                         cf_submit(ex, sleep_ms_task, (void *)1000L) };
+    ck_assert_int_eq(cf_wait(fs, 3, 60, CF_FIRST_COMPLETED), 0);
+    ck_assert(cf_future_done(fs[0]) || cf_future_done(fs[1]) || cf_future_done(fs[2]));
+    cf_executor_shutdown(ex, false, true);            /* returns at once */
+    for (int i = 0; i < 3; i++) {
+        cf_future_cancel(fs[i]);
+        cf_future_unref(fs[i]);
+    }
+    cf_executor_free(ex);
+
+    ex = pool(1);
+    cf_future *f = cf_submit(ex, square, (void *)6);
+    ck_assert_int_eq(cf_future_add_done_callback(f, free_from_callback, ex), 0);
+    ck_assert_ptr_eq(get_result(f, 0), (void *)36);
+    WAIT_UNTIL(atomic_load(&freed_by_callback) == ex, 30);
+    ck_assert_ptr_eq(atomic_load(&freed_by_callback), ex);
+    cf_future_unref(f);
+}
+END_TEST
+
 START_TEST(terminate_kills_running_and_cancels_pending)
 {
     cf_executor *ex = pool(2);
@@ -727,6 +763,7 @@ static Suite *suite(void)
     tcase_add_test(tc, cancel_before_and_after_start);
     tcase_add_test(tc, shutdown_waits_or_cancels);
     tcase_add_test(tc, shutdown_from_a_done_callback);
+    tcase_add_test(tc, map_timeout_wait_modes_and_free_from_callback);
     tcase_add_test(tc, terminate_kills_running_and_cancels_pending);
     tcase_add_test(tc, max_pending_bounds_submitters);
     tcase_add_test(tc, nothing_left_behind);
