@@ -6,8 +6,9 @@
  *   the fork server's reports (spawned, exited), send batches, check timeouts; when a pass finds
  *   nothing to do it spins ~50 us (catching the next result or submit without a wake-up), then
  *   sleeps in epoll on the doorbell, the fork server's socket and every worker pipe's fd.
- * - Dispatch sends up to CF__PP_WINDOW tasks ahead to each worker, evening out the counts, in one
- *   message per worker per pass: a burst of trivial tasks costs a few messages, not one each.
+ * - Dispatch hands each task to the worker with the fewest out, up to CF__PP_WINDOW ahead, and
+ *   sends each worker's share of a pass as one message: a burst of trivial tasks costs a few
+ *   messages, not one each, and a short task does not queue behind a long one needlessly.
  *   A sent task stays PENDING (cancellable, see process_pool.h) until its worker claims it.
  *   When a worker idles while another has been running one task for more than STEAL_NS with
  *   tasks queued behind it, the idle one takes half of them back (revoke, then re-send).
@@ -632,65 +633,67 @@ static void steal(mgr *m, int64_t now)
     }
 }
 
+/* The worker that should take the next task: among those that can take one more, the one with
+ * the fewest out (ties: the lowest index), or with none out when idle_only. -1 if none. */
+static int least_loaded(cf__process_pool *p, bool idle_only)
+{
+    int best = -1;
+    for (int i = 0; i < p->max_workers; i++) {
+        cf__pworker *w = &p->w[i];
+        if (!usable(p, w) || w->stuck || w->nout >= CF__PP_WINDOW ||
+            w->next_seq - w->low_seq >= CF__PP_K - 1 ||
+            (p->max_tasks && w->items_sent >= (size_t)p->max_tasks))
+            continue;
+        if (idle_only && (w->nout || w->out_len))
+            continue;
+        if (best < 0 || w->nout < p->w[best].nout)
+            best = i;
+    }
+    return best;
+}
+
+/* Sends what waits, one task at a time to the least loaded worker, so that a short task does not
+ * queue behind a long one while another worker has less to do; each worker's tasks of this pass
+ * still go out as one message. */
 static bool dispatch(mgr *m, int64_t now)
 {
     cf__process_pool *p = m->p;
     bool any = false;
-    for (int i = 0; i < p->max_workers; i++)
-        if (p->w[i].out_len) {
-            size_t before = p->w[i].out_len;
-            flush(&p->w[i], false);
-            any |= p->w[i].out_len != before;
+    for (int i = 0; i < p->max_workers; i++) {
+        cf__pworker *w = &p->w[i];
+        if (w->out_len) {
+            size_t before = w->out_len;
+            flush(w, false);
+            any |= w->out_len != before;
         }
+        w->stuck = w->out_len != 0;      /* its ring is full: nothing more for it this pass */
+    }
     if (p->pend_len == 0)
         steal(m, now);
-    if (p->pend_len == 0)
-        return any;
-    size_t nusable = 0, total = p->pend_len;
-    for (int i = 0; i < p->max_workers; i++)
-        if (usable(p, &p->w[i])) {
-            nusable++;
-            total += p->w[i].nout;
-        }
-    if (nusable == 0)
-        return any;
-    size_t target = (total + nusable - 1) / nusable;
-    if (target > CF__PP_WINDOW)
-        target = CF__PP_WINDOW;
     size_t big = CF__PP_RING / 8;
-    for (int i = 0; i < p->max_workers && p->pend_len; i++) {
-        cf__pworker *w = &p->w[i];
-        if (!usable(p, w) || w->out_len)
-            continue;
-        bool wait = false;
-        while (w->nout < target && p->pend_len && !wait) {
-            cf_future *f = pend_peek(p);
-            if (cf_future_done(f)) {
-                pend_pop(p);
-                cf_future_unref(f);
-                continue;
-            }
-            size_t need = task_bytes(f);
-            if (need > big) {
-                /* A large argument streams through the ring: only to an idle worker, which
-                 * reads while we write (a busy one would block this thread). */
-                if (w->nout || w->out_len)
-                    break;
-                wait = true;
-            }
-            if (w->next_seq - w->low_seq >= CF__PP_K - 1)
-                break;
-            if (p->max_tasks && w->items_sent >= (size_t)p->max_tasks)
-                break;
-            if (!out_reserve(w, need))
-                break;
+    while (p->pend_len) {
+        cf_future *f = pend_peek(p);
+        if (cf_future_done(f)) {
             pend_pop(p);
-            if (!assign(p, i, f))
-                cf_future_unref(f);      /* cancelled while it waited */
-            any = true;
+            cf_future_unref(f);
+            continue;
         }
-        flush(w, wait);
+        /* A large argument streams through the ring: only to an idle worker, which reads while
+         * we write (a busy one would block this thread). FIFO order waits for one. */
+        size_t need = task_bytes(f);
+        int i = least_loaded(p, need > big);
+        if (i < 0 || !out_reserve(&p->w[i], need))
+            break;
+        pend_pop(p);
+        if (!assign(p, i, f))
+            cf_future_unref(f);          /* cancelled while it waited */
+        any = true;
+        if (need > big)
+            flush(&p->w[i], true);
     }
+    for (int i = 0; i < p->max_workers; i++)
+        if (!p->w[i].stuck)
+            flush(&p->w[i], false);
     return any;
 }
 

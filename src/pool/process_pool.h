@@ -78,6 +78,7 @@ typedef struct cf__pworker {
     size_t     items_sent;         /* for max_tasks_per_child */
     int        kill_reason;        /* 0, or why we SIGKILLed it: ETIMEDOUT, ECANCELED, CF_EBROKEN */
     bool       exit_sent;
+    bool       stuck;              /* dispatch: its unsent batch did not fit this pass */
     unsigned char *out;            /* a batch not sent yet (the ring was full) */
     size_t     out_len, out_cap;
 } cf__pworker;
