@@ -1,4 +1,5 @@
-/* node_cache.h (internal): the nodes of cf_lfqueue and where they come from. */
+/* node_cache.h (internal): the nodes of cf_lfqueue and where they come from (per-producer slabs
+ * of fresh nodes, node_cache.c). */
 #ifndef CF__NODE_CACHE_H
 #define CF__NODE_CACHE_H
 
