@@ -17,6 +17,10 @@ void   figure(const char *fig, const char *impl, const char *unit, double (*fn)(
 double pct(double p);                   /* percentile of lat_p, in microseconds */
 void   dump_latency(const char *impl);  /* lat_p to $CF_BENCH_DATA/latency_<impl>.dat */
 
+#include <cfutures.h>
+/* n trivial tasks submitted to ex, then every result checked; frees ex. Returns tasks/s. */
+double submit_wait_all(cf_executor *ex, long n);
+
 void   process_pool_figures(void);      /* bench_process.c */
 
 #endif

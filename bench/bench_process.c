@@ -22,26 +22,7 @@ static cf_executor *proc_pool(void)
     return ex;
 }
 
-static double submit_all(void)
-{
-    cf_executor *ex = proc_pool();
-    cf_future **fs = malloc(PTASKS * sizeof *fs);
-    double t0 = now();
-    for (intptr_t i = 0; i < PTASKS; i++)
-        fs[i] = cf_submit(ex, triv, (void *)i);
-    intptr_t sum = 0;
-    for (intptr_t i = 0; i < PTASKS; i++) {
-        void *v;
-        check(cf_future_result(fs[i], CF_FOREVER, &v) == 0, "process result");
-        sum += (intptr_t)v;
-        cf_future_unref(fs[i]);
-    }
-    double t = now() - t0;
-    check(sum == (intptr_t)PTASKS * (PTASKS - 1) / 2, "process sum");
-    free(fs);
-    cf_executor_free(ex);
-    return PTASKS / t;
-}
+static double submit_all(void) { return submit_wait_all(proc_pool(), PTASKS); }
 
 /* PTASKS trivial items through cf_map in chunks of 256. warm: one untimed map of the same size
  * first, on a pool whose arrays existed before it (steady state). Cold: the same map as the first
