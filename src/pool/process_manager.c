@@ -34,9 +34,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <urcu/arch.h>
 
 #include "../common/futex.h"
+#include "../ipc/bytering.h"
 #include "../ipc/pipe_raw.h"
 #include "map.h"
 #include "process_pool.h"
@@ -67,7 +67,6 @@ typedef struct mgr {
     bool  sealed;        /* closed and no submit in flight: the wfcq only drains now */
     bool  cancelled_all; /* cancel_futures handled */
     bool  killed_all;    /* terminate/broken: every worker was sent SIGKILL */
-    int64_t poll_until;  /* spin until then */
 } mgr;
 
 /* ---- the FIFO of futures not yet sent ---- */
@@ -116,11 +115,19 @@ static void release_hold(cf__process_pool *p, cf_future *f)
     if (!p->backlog.max)
         return;
     cf__lock_acquire(&f->lock);
-    bool hold = f->xtag & CF__XTAG_HOLD;
-    f->xtag &= ~CF__XTAG_HOLD;
+    cf__pp_drop_hold(p, f);
     cf__lock_release(&f->lock);
-    if (hold)
-        cf__backlog_release(&p->backlog);
+}
+
+/* Takes f, sent to a worker and not started, back for another (its lock taken here); false if
+ * it is done or its worker started it. */
+static bool take_back(cf__process_pool *p, cf_future *f)
+{
+    cf__lock_acquire(&f->lock);
+    bool ok = !cf__is_done(cf__state_of(atomic_load_explicit(&f->word, memory_order_relaxed))) &&
+              (f->xtag & CF__XTAG_SENT) && cf__pp_revoke(p, f);
+    cf__lock_release(&f->lock);
+    return ok;
 }
 
 /* Completes a future the pool ran (or failed for a reason of its own), then drops the pool's
@@ -232,11 +239,8 @@ static void mark_running(cf__process_pool *p, cf_future *f)
     uint32_t word = atomic_load_explicit(&f->word, memory_order_relaxed);
     if (cf__state_of(word) == CF_PENDING)
         atomic_fetch_xor_explicit(&f->word, CF_PENDING ^ CF_RUNNING, memory_order_release);
-    bool hold = f->xtag & CF__XTAG_HOLD;
-    f->xtag &= ~CF__XTAG_HOLD;
+    cf__pp_drop_hold(p, f);
     cf__lock_release(&f->lock);
-    if (hold)
-        cf__backlog_release(&p->backlog);
 }
 
 static char *text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -261,10 +265,10 @@ static void handle_result(mgr *m, int idx, const unsigned char *b, size_t len)
     memcpy(&r, b, sizeof r);
     size_t off = sizeof r;
     size_t mlen = (size_t)r.msglen;
-    if (off + ((mlen + 7) & ~(size_t)7) > len)
+    if (off + cf__pad8(mlen) > len)
         return;
     char *msg = r.err && mlen ? strndup((const char *)b + off, mlen) : NULL;
-    off += (mlen + 7) & ~(size_t)7;
+    off += cf__pad8(mlen);
     if (r.type == CF__PR_INIT_FAILED) {
         char detail[4200];
         snprintf(detail, sizeof detail, "%s (%s)", msg ? msg : cf_strerror(r.err), cf_strerror(r.err));
@@ -362,8 +366,7 @@ static void worker_died(mgr *m, int idx, int status)
             continue;
         w->inf[seq % CF__PP_K] = NULL;
         w->nout--;
-        _Atomic uint64_t *e = &s->ent[seq % CF__PP_K];
-        if (atomic_load(e) == cf__ent(seq, ENT_STARTED)) {
+        if (atomic_load(&s->ent[seq % CF__PP_K]) == cf__ent(seq, ENT_STARTED)) {
             int err = CF_EWORKER;
             char *msg;
             if (w->kill_reason == ETIMEDOUT) {
@@ -387,13 +390,7 @@ static void worker_died(mgr *m, int idx, int status)
             finish(p, f, err, NULL, msg, 0);
             continue;
         }
-        cf__lock_acquire(&f->lock);
-        uint64_t q = cf__ent(seq, ENT_QUEUED);
-        bool back = !cf__is_done(cf__state_of(atomic_load(&f->word))) &&
-                    atomic_compare_exchange_strong(e, &q, cf__ent(seq, ENT_REVOKED));
-        if (back)
-            f->xtag &= ~CF__XTAG_SENT;
-        cf__lock_release(&f->lock);
+        bool back = take_back(p, f);
         if (!back || !pend_push(p, f, true)) {
             if (back)                    /* no memory to queue it again: fail, never lose */
                 finish(p, f, ENOMEM, NULL, text("could not re-queue a task of a dead worker"), 0);
@@ -461,16 +458,7 @@ static void break_pool(mgr *m, int err, const char *fmt, const char *detail)
         cf__pworker *w = &p->w[i];
         for (uint64_t seq = w->low_seq; seq < w->next_seq; seq++) {
             cf_future *f = w->inf[seq % CF__PP_K];
-            if (!f)
-                continue;
-            cf__lock_acquire(&f->lock);
-            uint64_t q = cf__ent(seq, ENT_QUEUED);
-            bool revoked = atomic_compare_exchange_strong(&p->slots[i].ent[seq % CF__PP_K], &q,
-                                                          cf__ent(seq, ENT_REVOKED));
-            if (revoked)
-                f->xtag &= ~CF__XTAG_SENT;
-            cf__lock_release(&f->lock);
-            if (revoked) {
+            if (f && take_back(p, f)) {
                 w->inf[seq % CF__PP_K] = NULL;
                 w->nout--;
                 fail_unsent(p, f, CF_EBROKEN);
@@ -512,7 +500,7 @@ static size_t task_items(cf_future *f)
 static size_t task_bytes(cf_future *f)
 {
     if (f->kind == CF__KIND_BYTES)
-        return sizeof(cf__ptask) + ((((cf__bytes_job *)f->arg)->len + 7) & ~(size_t)7);
+        return sizeof(cf__ptask) + cf__pad8(((cf__bytes_job *)f->arg)->len);
     return sizeof(cf__ptask) + 8 * task_items(f) * (f->kind == CF__KIND_CHUNK);
 }
 
@@ -553,8 +541,8 @@ static void encode(cf__pworker *w, cf_future *f, uint64_t seq)
         plen = 8 * c->count;
     }
     memcpy(o, &t, sizeof t);
-    memset(o + sizeof t + plen, 0, ((plen + 7) & ~(size_t)7) - plen);
-    w->out_len += sizeof t + ((plen + 7) & ~(size_t)7);
+    memset(o + sizeof t + plen, 0, cf__pad8(plen) - plen);
+    w->out_len += sizeof t + cf__pad8(plen);
 }
 
 /* Sends f to worker idx as task `seq`, unless it was cancelled meanwhile. */
@@ -604,21 +592,14 @@ static void steal(mgr *m, int64_t now)
         if (w->state != W_LIVE || w->nout < 2 || !atomic_load(&s->started) ||
             now - atomic_load(&s->start_ns) < STEAL_NS)
             continue;
-        size_t take = (w->nout - 1 + 1) / 2;
+        size_t take = w->nout / 2;
         cf_future *got[CF__PP_WINDOW];
         size_t n = 0;
         for (uint64_t seq = w->next_seq; seq-- > w->low_seq && n < take && n < CF__PP_WINDOW;) {
             cf_future *f = w->inf[seq % CF__PP_K];
             if (!f)
                 continue;
-            cf__lock_acquire(&f->lock);
-            uint64_t q = cf__ent(seq, ENT_QUEUED);
-            bool ok = !cf__is_done(cf__state_of(atomic_load(&f->word))) &&
-                      atomic_compare_exchange_strong(&s->ent[seq % CF__PP_K], &q, cf__ent(seq, ENT_REVOKED));
-            if (ok)
-                f->xtag &= ~CF__XTAG_SENT;
-            cf__lock_release(&f->lock);
-            if (!ok)
+            if (!take_back(p, f))
                 break;                   /* reached the running one */
             w->inf[seq % CF__PP_K] = NULL;
             w->nout--;
@@ -641,8 +622,7 @@ static int least_loaded(cf__process_pool *p, bool idle_only)
     for (int i = 0; i < p->max_workers; i++) {
         cf__pworker *w = &p->w[i];
         if (!usable(p, w) || w->stuck || w->nout >= CF__PP_WINDOW ||
-            w->next_seq - w->low_seq >= CF__PP_K - 1 ||
-            (p->max_tasks && w->items_sent >= (size_t)p->max_tasks))
+            w->next_seq - w->low_seq >= CF__PP_K - 1)
             continue;
         if (idle_only && (w->nout || w->out_len))
             continue;
@@ -758,7 +738,6 @@ static bool read_fs(mgr *m)
 static int check_workers(mgr *m, int64_t now, bool *changed)
 {
     cf__process_pool *p = m->p;
-    bool poke = atomic_exchange(&p->poke_cancel, false);
     bool cancel_all = atomic_load(&p->cancel_futures);
     int64_t next = -1;
     bool someone_idle = false;
@@ -781,7 +760,6 @@ static int check_workers(mgr *m, int64_t now, bool *changed)
             mark_running(p, f);
             w->marked = st;
         }
-        (void)poke;                      /* the poke only made us look: the check is cheap */
         if (f && (cancel_all || atomic_load_explicit(&f->cancel_requested, memory_order_relaxed)))
             atomic_store(&s->cancel_seq, st);
         /* A sent task not seen starting: look again soon. One queued behind a running task

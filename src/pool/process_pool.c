@@ -43,15 +43,19 @@ static void on_left_pending(cf__owner *o, cf_future *f, cf_state to, int err)
         atomic_fetch_add_explicit(&p->cancelled, 1, memory_order_relaxed);
     else
         atomic_fetch_add_explicit(err ? &p->failed : &p->completed, 1, memory_order_relaxed);
+    cf__pp_drop_hold(p, f);
+}
+
+void cf__pp_drop_hold(cf__process_pool *p, cf_future *f)
+{
     if (f->xtag & CF__XTAG_HOLD) {
         f->xtag &= ~CF__XTAG_HOLD;
         cf__backlog_release(&p->backlog);
     }
 }
 
-static bool may_cancel(cf__owner *o, cf_future *f)
+bool cf__pp_revoke(cf__process_pool *p, cf_future *f)
 {
-    cf__process_pool *p = caa_container_of(o, cf__process_pool, owner);
     uint64_t t = f->xtag;
     if (!(t & CF__XTAG_SENT))
         return true;                 /* still with us: the manager drops it when it sees it */
@@ -64,14 +68,16 @@ static bool may_cancel(cf__owner *o, cf_future *f)
     return true;
 }
 
+static bool may_cancel(cf__owner *o, cf_future *f)
+{
+    return cf__pp_revoke(caa_container_of(o, cf__process_pool, owner), f);
+}
+
+/* The manager looks at every running task's cancel_requested on each idle pass: wake it. */
 static void cancel_running(cf__owner *o, cf_future *f)
 {
     (void)f;
-    cf__process_pool *p = caa_container_of(o, cf__process_pool, owner);
-    atomic_store(&p->poke_cancel, true);
-    uint64_t one = 1;
-    ssize_t r = write(p->doorbell, &one, sizeof one);
-    (void)r;
+    cf__pp_ring(caa_container_of(o, cf__process_pool, owner));
 }
 
 /* ---- submit ---- */

@@ -105,7 +105,7 @@ struct cf__process_pool {
     _Atomic int      inflight;
     _Atomic int      closed;         /* 0, ESHUTDOWN or CF_EBROKEN */
     cf__backlog      backlog;        /* max_pending */
-    atomic_bool      cancel_futures, terminating, poke_cancel;
+    atomic_bool      cancel_futures, terminating;
     /* The manager sleeps in epoll; whoever gives it work while mgr_sleeping writes the doorbell
      * (Dekker: the waker's enqueue/flag store, then this load; the manager's store, then its
      * re-check of the queue; all seq_cst). */
@@ -141,6 +141,12 @@ static inline uint64_t cf__xtag_seq(uint64_t t) { return t & (((uint64_t)1 << 44
 /* process_pool.c */
 void  cf__pp_unref(cf__process_pool *p);
 void  cf__pp_finish(cf__process_pool *p);         /* the manager's exit */
+/* With f->lock held: f gives back its max_pending slot, if it holds one. */
+void  cf__pp_drop_hold(cf__process_pool *p, cf_future *f);
+/* With f->lock held: takes f back from the worker it was sent to, if that worker has not started
+ * it (QUEUED -> REVOKED on the shared entry). True if f was not sent or was taken back; false
+ * if the worker started it. */
+bool  cf__pp_revoke(cf__process_pool *p, cf_future *f);
 bool  cf__pp_on_manager(cf__process_pool *p);
 /* process_manager.c */
 void *cf__pp_manager_main(void *arg);
