@@ -12,23 +12,27 @@
 #include "../future/task.h"
 #include "executor.h"
 
+cf_bytes cf__call_bytes(cf_bytes_fn fn, const void *arg, size_t len)
+{
+    cf_bytes r = fn(arg, len);
+    if (!cf__task_failed() && !r.data && r.len)
+        cf_task_fail(ENOMEM, "bytes task returned no data for %zu bytes", r.len);
+    if (cf__task_failed()) {
+        free(r.data);
+        r = (cf_bytes){ NULL, 0 };
+    }
+    return r;
+}
+
 void *cf__run_bytes_job(void *arg)
 {
     cf__bytes_job *job = arg;
-    cf_bytes r = job->fn(job->data, job->len);
+    cf_bytes r = cf__call_bytes(job->fn, job->data, job->len);
     cf_future *f = cf__task_future();
-    if (!cf__task_failed() && !r.data && r.len) {
-        cf_task_fail(ENOMEM, "bytes task returned no data for %zu bytes", r.len);
-    } else if (cf__task_failed()) {
-        free(r.data);
-        r.data = NULL;
-    }
     /* The node was dequeued before the task started: its word is the length now. */
-    if (f) {
-        f->bytes_len = cf__task_failed() ? 0 : r.len;
-        f->arg = NULL;     /* read by nobody once the task runs: free the copy early */
-        free(job);
-    }
+    f->bytes_len = r.len;
+    f->arg = NULL;         /* read by nobody once the task runs: free the copy early */
+    free(job);
     return r.data;
 }
 

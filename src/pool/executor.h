@@ -25,5 +25,8 @@ struct cf_executor {
 
 /* Runs a bytes task in place (thread pools): arg is the cf__bytes_job. */
 void *cf__run_bytes_job(void *arg);
+/* Calls a bytes function in the current task (its context entered) with the contract's rules:
+ * {NULL, n > 0} fails the task with ENOMEM; a failed task's data is freed and {NULL, 0} returned. */
+cf_bytes cf__call_bytes(cf_bytes_fn fn, const void *arg, size_t len);
 
 #endif

@@ -30,6 +30,25 @@ static void chunk_done(cf_future *f, void *arg)
     job_unref(arg);
 }
 
+size_t cf__run_items(cf_fn fn, void *const *args, void **res, size_t n)
+{
+    size_t done = 0;
+    for (size_t i = 0; i < n; i++) {
+        void *r = fn(args[i]);
+        if (cf__task_failed())
+            break;                   /* the future fails with that error: first in arg order */
+        res[i] = r;
+        done++;
+        if (cf_task_cancelled() && done < n) {
+            /* cf_map gave up on us (timeout, an earlier error) or the pool is shutting down with
+             * cancel_futures: stop, and say so rather than return a partial chunk as success. */
+            cf_task_fail(ECANCELED, "cf_map chunk cancelled after %zu of %zu items", done, n);
+            break;
+        }
+    }
+    return done;
+}
+
 /* A chunk of one item returns that item's result (no shared array written at all); a larger
  * chunk writes its results into the job and returns how many items it completed. */
 static void *run_chunk(void *arg)
@@ -38,23 +57,9 @@ static void *run_chunk(void *arg)
     cf__map_job *j = c->job;
     if (c->count == 1)
         return j->fn(j->args[c->start]);
-    size_t done = 0;
-    for (size_t i = c->start; i < c->start + c->count; i++) {
-        void *r = j->fn(j->args[i]);
-        if (cf__task_failed()) {
-            c->failed_done = done;   /* the future fails with that error: first in arg order */
-            break;
-        }
-        j->res[i] = r;
-        done++;
-        if (cf_task_cancelled() && done < c->count) {
-            /* cf_map gave up on us (timeout, an earlier error) or the pool is shutting down with
-             * cancel_futures: stop, and say so rather than return a partial chunk as success. */
-            c->failed_done = done;
-            cf_task_fail(ECANCELED, "cf_map chunk cancelled after %zu of %zu items", done, c->count);
-            break;
-        }
-    }
+    size_t done = cf__run_items(j->fn, j->args + c->start, j->res + c->start, c->count);
+    if (cf__task_failed())
+        c->failed_done = done;
     return (void *)(uintptr_t)done;
 }
 

@@ -31,4 +31,9 @@ struct cf__map_job {
     cf__chunk      chunks[];
 };
 
+/* Runs fn over n items in the current task (its context must be entered): res[i] = fn(args[i])
+ * until an item fails (cf_task_fail) or, with items left, the task is cancelled (then it fails
+ * with ECANCELED). Returns how many items completed. The one loop of thread and process pools. */
+size_t cf__run_items(cf_fn fn, void *const *args, void **res, size_t n);
+
 #endif

@@ -43,6 +43,8 @@ typedef struct cf__pslot {
 /* Messages. Parent -> worker: a batch of tasks, each a header and its payload (BYTES: the
  * argument bytes; CHUNK: n argument words), padded to 8 bytes. */
 enum { CF__PT_EXIT = 100 };
+/* Words travel as uint64_t and are read back in place as pointers (cf_map chunks). */
+_Static_assert(sizeof(void *) == sizeof(uint64_t), "process pools need 64-bit pointers");
 typedef struct cf__ptask {
     uint64_t seq;
     uint32_t kind;     /* CF__KIND_* or CF__PT_EXIT */

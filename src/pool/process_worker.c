@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../future/task.h"
+#include "../ipc/bytering.h"
 #include "map.h"
 #include "process_pool.h"
 
@@ -42,7 +43,7 @@ typedef struct outbuf {
 
 static void put(outbuf *o, const void *src, size_t n)
 {
-    size_t need = o->len + ((n + 7) & ~(size_t)7);
+    size_t need = o->len + cf__pad8(n);
     if (need > o->cap) {
         size_t cap = o->cap ? o->cap : 256;
         while (cap < need)
@@ -77,48 +78,30 @@ static void put_head(outbuf *o, uint64_t seq, int type, const cf__task_ctx *ctx,
         put(o, ctx->msg, r.msglen);
 }
 
-static void run_task(cf__process_pool *p, cf__pslot *slot, const cf__ptask *t,
-                     const unsigned char *payload, outbuf *o)
+static void run_task(cf__pslot *slot, const cf__ptask *t, const unsigned char *payload, outbuf *o)
 {
     cf__task_ctx ctx;
     cf__task_ctx *prev = cf__task_enter(&ctx, NULL, NULL);
     ctx.cancel_seq = &slot->cancel_seq;
     ctx.seq = t->seq;
-    (void)p;
     if (t->kind == CF__KIND_CALL) {
         void *r = ((cf_fn)(uintptr_t)t->fn)((void *)(uintptr_t)t->arg);
         cf__task_leave(prev);
         put_head(o, t->seq, CF__PR_RESULT, &ctx, ctx.err ? 0 : (uint64_t)(uintptr_t)r);
     } else if (t->kind == CF__KIND_BYTES) {
-        cf_bytes r = ((cf_bytes_fn)(uintptr_t)t->fn)(payload, (size_t)t->arg);
+        cf_bytes r = cf__call_bytes((cf_bytes_fn)(uintptr_t)t->fn, payload, (size_t)t->arg);
         cf__task_leave(prev);
-        if (!ctx.err && !r.data && r.len) {
-            ctx.err = ENOMEM;
-            ctx.msg = strdup("bytes task returned no data for a non-empty result");
-        }
-        if (ctx.err)
-            r.len = 0;
         put_head(o, t->seq, CF__PR_RESULT, &ctx, r.len);
         if (r.len)
             put(o, r.data, r.len);
         free(r.data);
-    } else {                            /* CHUNK: the same rules as map.c's run_chunk */
-        cf_fn fn = (cf_fn)(uintptr_t)t->fn;
-        const uint64_t *args = (const uint64_t *)payload;
-        uint64_t *res = malloc(t->n * sizeof *res + 1);
+    } else {                            /* CHUNK: map.c's loop; words are pointers (LP64) */
+        void **res = malloc(t->n * sizeof *res + 1);
+        size_t done = 0;
         if (!res)
             cf_task_fail(ENOMEM, "worker out of memory");
-        size_t done = 0;
-        for (uint32_t i = 0; res && i < t->n; i++) {
-            void *r = fn((void *)(uintptr_t)args[i]);
-            if (ctx.err)
-                break;
-            res[done++] = (uint64_t)(uintptr_t)r;
-            if (cf_task_cancelled() && done < t->n) {
-                cf_task_fail(ECANCELED, "cf_map chunk cancelled after %zu of %u items", done, t->n);
-                break;
-            }
-        }
+        else
+            done = cf__run_items((cf_fn)(uintptr_t)t->fn, (void *const *)payload, res, t->n);
         cf__task_leave(prev);
         put_head(o, t->seq, CF__PR_RESULT, &ctx, done);
         if (done)
@@ -188,7 +171,7 @@ void cf__pp_worker_main(void *vp, int idx, const cf__pipe_raw *raw)
             const unsigned char *payload = m + off;
             size_t plen = t.kind == CF__KIND_BYTES ? (size_t)t.arg
                         : t.kind == CF__KIND_CHUNK ? (size_t)t.n * 8 : 0;
-            off += (plen + 7) & ~(size_t)7;
+            off += cf__pad8(plen);
             if (t.kind == CF__PT_EXIT) {
                 stop = true;
                 break;
@@ -198,7 +181,7 @@ void cf__pp_worker_main(void *vp, int idx, const cf__pipe_raw *raw)
                                                cf__ent(t.seq, ENT_STARTED))) {
                 atomic_store(&slot->start_ns, now_ns());
                 atomic_store(&slot->started, t.seq);
-                run_task(p, slot, &t, payload, &o);
+                run_task(slot, &t, payload, &o);
                 atomic_store(&slot->started, 0);
                 atomic_store(&slot->passed, t.seq);
                 send_result(pipe, &o);
