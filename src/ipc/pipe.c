@@ -265,12 +265,14 @@ int cf__pipe_adopt(const cf__pipe_raw *raw, cf_pipe **end1)
 
 void cf__pipe_raw_close(cf__pipe_raw *raw)
 {
-    int *fds[] = { &raw->memfd, &raw->sock, &raw->efd[0], &raw->efd[1], &raw->efd[2], &raw->efd[3] };
-    for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
-        if (*fds[i] >= 0) {
-            close(*fds[i]);
-            *fds[i] = -1;
-        }
+    int fds[CF__PIPE_RAW_FDS];
+    cf__pipe_raw_fds(raw, fds);
+    for (int i = 0; i < CF__PIPE_RAW_FDS; i++) {
+        if (fds[i] >= 0)
+            close(fds[i]);
+        fds[i] = -1;
+    }
+    cf__pipe_raw_set_fds(raw, fds);
 }
 
 bool cf__pipe_readable(const cf_pipe *p)

@@ -13,9 +13,26 @@
 #define CF__PIPE_RAW_FDS 6
 
 typedef struct cf__pipe_raw {
-    int      memfd, sock, efd[4];   /* in this order: the array cf__pipe_raw_fds() gives */
+    int      memfd, sock, efd[4];
     uint64_t len, ring_bytes;
 } cf__pipe_raw;
+
+/* The descriptors as one array (what SCM_RIGHTS carries), and back: one order everywhere. */
+static inline void cf__pipe_raw_fds(const cf__pipe_raw *r, int fds[CF__PIPE_RAW_FDS])
+{
+    fds[0] = r->memfd;
+    fds[1] = r->sock;
+    for (int i = 0; i < 4; i++)
+        fds[2 + i] = r->efd[i];
+}
+
+static inline void cf__pipe_raw_set_fds(cf__pipe_raw *r, const int fds[CF__PIPE_RAW_FDS])
+{
+    r->memfd = fds[0];
+    r->sock = fds[1];
+    for (int i = 0; i < 4; i++)
+        r->efd[i] = fds[2 + i];
+}
 
 /* end0 built here, end1 as descriptors (owned by raw: cf__pipe_raw_close). 0 | errno. */
 int  cf__pipe_new_raw(size_t capacity, cf_pipe **end0, cf__pipe_raw *end1);

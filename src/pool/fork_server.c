@@ -63,10 +63,7 @@ static int recv_req(int sock, spawn_req *req, cf__pipe_raw *raw)
     }
     int fds[CF__PIPE_RAW_FDS];
     memcpy(fds, CMSG_DATA(c), sizeof fds);
-    raw->memfd = fds[0];
-    raw->sock = fds[1];
-    for (int i = 0; i < 4; i++)
-        raw->efd[i] = fds[2 + i];
+    cf__pipe_raw_set_fds(raw, fds);
     raw->len = req->len;
     raw->ring_bytes = req->ring_bytes;
     return 1;
@@ -206,7 +203,8 @@ int cf__fs_start(cf__fs *fs, const char *name, cf__fs_worker_fn fn, void *ctx)
 int cf__fs_spawn(cf__fs *fs, int idx, const cf__pipe_raw *raw)
 {
     spawn_req req = { .idx = idx, .len = raw->len, .ring_bytes = raw->ring_bytes };
-    int fds[CF__PIPE_RAW_FDS] = { raw->memfd, raw->sock, raw->efd[0], raw->efd[1], raw->efd[2], raw->efd[3] };
+    int fds[CF__PIPE_RAW_FDS];
+    cf__pipe_raw_fds(raw, fds);
     char cbuf[CMSG_SPACE(sizeof fds)];
     memset(cbuf, 0, sizeof cbuf);
     struct iovec iov = { .iov_base = &req, .iov_len = sizeof req };
