@@ -71,42 +71,13 @@ typedef struct mgr {
 
 /* ---- the FIFO of futures not yet sent ---- */
 
-static bool pend_grow(cf__process_pool *p)
-{
-    size_t cap = p->pend_cap ? 2 * p->pend_cap : 1024;
-    cf_future **n = malloc(cap * sizeof *n);
-    if (!n)
-        return false;
-    for (size_t i = 0; i < p->pend_len; i++)
-        n[i] = p->pend[(p->pend_head + i) % p->pend_cap];
-    free(p->pend);
-    p->pend = n;
-    p->pend_cap = cap;
-    p->pend_head = 0;
-    return true;
-}
-
 static bool pend_push(cf__process_pool *p, cf_future *f, bool front)
 {
-    if (p->pend_len == p->pend_cap && !pend_grow(p))
-        return false;
-    if (front) {
-        p->pend_head = (p->pend_head + p->pend_cap - 1) % p->pend_cap;
-        p->pend[p->pend_head] = f;
-    } else {
-        p->pend[(p->pend_head + p->pend_len) % p->pend_cap] = f;
-    }
-    p->pend_len++;
-    return true;
+    return (front ? cf__qstore_push_front(&p->pend, f) : cf__qstore_push(&p->pend, f)) == 0;
 }
 
-static cf_future *pend_peek(cf__process_pool *p) { return p->pend[p->pend_head]; }
-
-static void pend_pop(cf__process_pool *p)
-{
-    p->pend_head = (p->pend_head + 1) % p->pend_cap;
-    p->pend_len--;
-}
+static cf_future *pend_peek(cf__process_pool *p) { return cf__qstore_peek(&p->pend); }
+static void pend_pop(cf__process_pool *p) { cf__qstore_pop(&p->pend); }
 
 /* ---- completing futures ---- */
 
@@ -422,7 +393,7 @@ static void kill_all(mgr *m, int reason)
 static void cancel_everything(mgr *m)
 {
     cf__process_pool *p = m->p;
-    while (p->pend_len) {
+    while (p->pend.count) {
         cf_future *f = pend_peek(p);
         pend_pop(p);
         cf_future_cancel(f);
@@ -449,7 +420,7 @@ static void break_pool(mgr *m, int err, const char *fmt, const char *detail)
     free(p->broken_msg);
     p->broken_msg = text(fmt, detail);
     atomic_store(&p->closed, err);       /* publishes broken_msg (seq_cst) */
-    while (p->pend_len) {
+    while (p->pend.count) {
         cf_future *f = pend_peek(p);
         pend_pop(p);
         fail_unsent(p, f, CF_EBROKEN);
@@ -648,10 +619,10 @@ static bool dispatch(mgr *m, int64_t now)
         }
         w->stuck = w->out_len != 0;      /* its ring is full: nothing more for it this pass */
     }
-    if (p->pend_len == 0)
+    if (p->pend.count == 0)
         steal(m, now);
     size_t big = CF__PP_RING / 8;
-    while (p->pend_len) {
+    while (p->pend.count) {
         cf_future *f = pend_peek(p);
         if (cf_future_done(f)) {
             pend_pop(p);
@@ -710,7 +681,7 @@ static bool read_fs(mgr *m)
             for (int i = 0; i < p->max_workers; i++)
                 if (p->w[i].state == W_LIVE && p->w[i].pid == msg.pid) {
                     worker_died(m, i, msg.status);
-                    bool work = p->pend_len || !m->sealed || !cds_wfcq_empty(&p->qhead, &p->qtail);
+                    bool work = p->pend.count || !m->sealed || !cds_wfcq_empty(&p->qhead, &p->qtail);
                     for (int j = 0; j < p->max_workers; j++)
                         work |= p->w[j].nout > 0;
                     if (!atomic_load(&p->terminating) && atomic_load(&p->closed) != CF_EBROKEN && work)
@@ -793,7 +764,7 @@ static int check_workers(mgr *m, int64_t now, bool *changed)
 
 static bool all_idle(cf__process_pool *p)
 {
-    if (p->pend_len || !cds_wfcq_empty(&p->qhead, &p->qtail))
+    if (p->pend.count || !cds_wfcq_empty(&p->qhead, &p->qtail))
         return false;
     for (int i = 0; i < p->max_workers; i++)
         if (p->w[i].nout || p->w[i].out_len)

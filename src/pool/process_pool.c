@@ -146,7 +146,7 @@ static void destroy(cf__process_pool *p)
         for (int i = 0; i < p->max_workers; i++)
             free(p->w[i].out);
     free(p->w);
-    free(p->pend);
+    cf__qstore_destroy(&p->pend);
     free(p->broken_msg);
     free(p);
 }
@@ -270,6 +270,7 @@ CF_EXTERN cf_executor *cf_process_pool_new(const cf_pool_opts *opts)
     p->doorbell = -1;
     p->fs.sock = -1;
     cds_wfcq_init(&p->qhead, &p->qtail);
+    cf__qstore_init(&p->pend, CF__FIFO, 0, NULL);
     atomic_init(&p->refs, 2);        /* the user's handle and the manager's */
 
     int err = 0;

@@ -22,6 +22,7 @@
 #include <urcu/wfcqueue.h>
 
 #include "../future/future.h"
+#include "../queue/queue_store.h"
 #include "backlog.h"
 #include "executor.h"
 #include "fork_server.h"
@@ -130,8 +131,7 @@ struct cf__process_pool {
     /* Manager-only state. */
     cf__fs       fs;
     cf__pworker *w;
-    cf_future  **pend;               /* FIFO ring of futures not yet sent */
-    size_t       pend_head, pend_len, pend_cap;
+    cf__qstore   pend;               /* FIFO of futures not yet sent */
 };
 
 #define CF__XTAG_HOLD   ((uint64_t)1 << 63)   /* the future holds a max_pending slot */

@@ -121,6 +121,21 @@ void *cf__qstore_pop(cf__qstore *s)
     }
 }
 
+int cf__qstore_push_front(cf__qstore *s, void *item)
+{
+    if (s->count == s->cap) {
+        int r = grow(s);
+        if (r)
+            return r;
+    }
+    s->head = (s->head + s->cap - 1) % s->cap;
+    s->ring[s->head] = item;
+    s->count++;
+    return 0;
+}
+
+void *cf__qstore_peek(const cf__qstore *s) { return s->ring[s->head]; }
+
 void cf__qstore_clear(cf__qstore *s)
 {
     s->count = 0;

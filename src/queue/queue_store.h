@@ -1,5 +1,6 @@
 /* queue_store.h (internal): where a cf_queue keeps its items: a growable ring (FIFO), a stack
- * (LIFO) or a binary heap (priority). Not thread-safe: the queue's lock guards it. */
+ * (LIFO) or a binary heap (priority). Not thread-safe: the queue's lock guards it. The process
+ * pool's manager keeps its unsent futures in a FIFO one, too. */
 #ifndef CF__QUEUE_STORE_H
 #define CF__QUEUE_STORE_H
 
@@ -28,6 +29,9 @@ typedef struct cf__qstore {
 void  cf__qstore_init(cf__qstore *s, cf__qkind kind, size_t max, cf_cmp_fn cmp);
 int   cf__qstore_push(cf__qstore *s, void *item);   /* 0 | ENOMEM; caller keeps count < max */
 void *cf__qstore_pop(cf__qstore *s);                /* caller ensures count > 0 */
+/* FIFO only: put an item back at the front (it comes out next); the next item, not taken. */
+int   cf__qstore_push_front(cf__qstore *s, void *item);   /* 0 | ENOMEM */
+void *cf__qstore_peek(const cf__qstore *s);         /* caller ensures count > 0 */
 void  cf__qstore_clear(cf__qstore *s);              /* drops the items, keeps the storage */
 void  cf__qstore_destroy(cf__qstore *s);
 
