@@ -205,9 +205,10 @@ void dump_latency(const char *impl)
     fclose(f);
 }
 
-static void cf_latency_run(void)
+/* LAT_SAMPLES submit->result round trips on ex, each on an idle pool, into lat_p; frees ex. */
+void latency_samples(cf_executor *ex)
 {
-    cf_executor *ex = cf_thread_pool_new(&(cf_pool_opts){ .max_workers = WORKERS });
+    check(ex != NULL, "executor");
     for (int i = 0; i < LAT_SAMPLES; i++) {
         usleep(300);                         /* let the workers fall asleep: idle pool */
         double t0 = now();
@@ -218,6 +219,11 @@ static void cf_latency_run(void)
         cf_future_unref(f);
     }
     cf_executor_free(ex);
+}
+
+static void cf_latency_run(void)
+{
+    latency_samples(cf_thread_pool_new(&(cf_pool_opts){ .max_workers = WORKERS }));
 }
 static double cf_lat_p50(void) { cf_latency_run(); return pct(0.50); }
 static double cf_lat_p99(void)

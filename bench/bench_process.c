@@ -4,7 +4,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include <cfutures.h>
 
@@ -50,20 +49,7 @@ static double map256_run(bool warm)
 static double map256(void) { return map256_run(true); }
 static double map256_cold(void) { return map256_run(false); }
 
-static void latency_run(void)
-{
-    cf_executor *ex = proc_pool();
-    for (int i = 0; i < LAT_SAMPLES; i++) {
-        usleep(300);                     /* everyone asleep again: an idle pool */
-        double t0 = now();
-        cf_future *f = cf_submit(ex, triv, (void *)(intptr_t)i);
-        void *v;
-        check(cf_future_result(f, CF_FOREVER, &v) == 0 && v == (void *)(intptr_t)i, "process latency");
-        lat_p[i] = now() - t0;
-        cf_future_unref(f);
-    }
-    cf_executor_free(ex);
-}
+static void latency_run(void) { latency_samples(proc_pool()); }
 static double lat_p50(void) { latency_run(); return pct(0.50); }
 static double lat_p99(void)
 {
