@@ -8,5 +8,6 @@
 #include "cfutures/executor.h"
 #include "cfutures/queue.h"
 #include "cfutures/pipe.h"
+#include "cfutures/loop.h"
 
 #endif

@@ -39,7 +39,7 @@ static void on_done(cf__listener *l, cf_future *f)
     cf_as_completed *it = s->it;
     pthread_mutex_lock(&it->m.mu);
     make_ready(it, s);
-    pthread_cond_signal(&it->m.cv);
+    cf__monitor_signal(&it->m);
     pthread_mutex_unlock(&it->m.mu);
 }
 
@@ -126,6 +126,8 @@ CF_EXTERN int cf_as_completed_next(cf_as_completed *it, double timeout, cf_futur
         if (r == ETIMEDOUT)
             break;
         r = cf__monitor_wait(&it->m, &d);   /* on ETIMEDOUT, look at the list one last time */
+        if (r == ECANCELED)
+            break;                          /* a cancelled coroutine: delivered, ready or not */
     }
     pthread_mutex_unlock(&it->m.mu);
     return r;

@@ -18,6 +18,7 @@
 
 #include "../common/futex.h"
 #include "../common/lock.h"
+#include "../loop/park.h"
 #include "future.h"
 
 CF_EXTERN cf_future *cf_future_new(void)
@@ -96,8 +97,9 @@ static int complete(cf_future *f, cf_state to, int err, void *value, char *msg, 
     cf__lock_acquire(&f->lock);
     cf_state s = cf__state_of(atomic_load_explicit(&f->word, memory_order_relaxed));
     /* Only a PENDING future can be cancelled: a cancel that saw PENDING may get here after the
-     * executor started the task. */
-    if (cf__is_done(s) || (to == CF_CANCELLED && s != CF_PENDING)) {
+     * executor started the task. The executor itself may end a RUNNING one CANCELLED (a
+     * coroutine that accepted a cancel). */
+    if (cf__is_done(s) || (to == CF_CANCELLED && s != CF_PENDING && !(how & BY_OWNER))) {
         cf__lock_release(&f->lock);
         free(msg);
         return EINVAL;
@@ -175,12 +177,14 @@ CF_EXTERN bool cf_future_cancel(cf_future *f)
             return true;
     s = cf_future_state(f);
     if (s == CF_RUNNING && f->owner && f->owner->cancel_running) {
-        /* A worker in another process must be told. Under the lock, a RUNNING state means the
-         * executor (which completes under this lock) is still there. */
+        /* A worker in another process must be told; a coroutine accepts. Under the lock, a
+         * RUNNING state means the executor (which completes under this lock) is still there. */
+        bool accepted = false;
         cf__lock_acquire(&f->lock);
         if (cf__state_of(atomic_load_explicit(&f->word, memory_order_relaxed)) == CF_RUNNING)
-            f->owner->cancel_running(f->owner, f);
+            accepted = f->owner->cancel_running(f->owner, f);
         cf__lock_release(&f->lock);
+        return accepted || cf_future_state(f) == CF_CANCELLED;
     }
     return s == CF_CANCELLED;
 }
@@ -204,6 +208,9 @@ CF_EXTERN int cf_future_set_error(cf_future *f, int err, const char *msg)
 
 int cf__future_wait(cf_future *f, const cf__deadline *d)
 {
+    cf__coro *co = cf__coro_self();
+    if (co)
+        return cf__coro_wait_future(co, f, d);
     for (;;) {
         uint32_t w = atomic_load_explicit(&f->word, memory_order_acquire);
         if (cf__is_done(cf__state_of(w)))

@@ -43,8 +43,10 @@ struct cf__owner {
      * arbitrates there: called with f->lock held when a PENDING f is about to be cancelled;
      * false means the worker already started it, and f becomes RUNNING instead. */
     bool (*may_cancel)(cf__owner *o, cf_future *f);
-    /* Optional: cf_future_cancel was called on f while RUNNING; f->lock held, so keep it short. */
-    void (*cancel_running)(cf__owner *o, cf_future *f);
+    /* Optional: cf_future_cancel was called on f while RUNNING; f->lock held, so keep it short.
+     * true: the executor accepts, f will end CANCELLED (coroutines), and cancel returns true;
+     * false: the task was only told (cf_task_cancelled), as Python's executors do. */
+    bool (*cancel_running)(cf__owner *o, cf_future *f);
 };
 
 /* What the executor part of a future describes (f->kind). */
@@ -106,7 +108,8 @@ int  cf__future_complete_ref(cf_future *f, cf_state to, int err, void *value, ch
  * called (the executor counts for itself), and a bytes result's length is set. */
 int  cf__future_complete_owner(cf_future *f, cf_state to, int err, void *value, char *msg,
                                size_t bytes_len);
-/* Sleeps until f is done or the deadline passes: 0 | ETIMEDOUT. */
+/* Sleeps until f is done or the deadline passes: 0 | ETIMEDOUT. In a coroutine it suspends
+ * instead, and may also return ECANCELED (the coroutine was cancelled, see park.h). */
 int  cf__future_wait(cf_future *f, const cf__deadline *d);
 /* Attach/detach a listener; attach returns false (and does nothing) when f is already done. */
 bool cf__future_listen(cf_future *f, cf__listener *l);

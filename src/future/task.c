@@ -26,6 +26,13 @@ cf__task_ctx *cf__task_enter(cf__task_ctx *ctx, cf_future *f, const atomic_bool 
 
 void cf__task_leave(cf__task_ctx *prev) { current = prev; }
 
+cf__task_ctx *cf__task_swap(cf__task_ctx *ctx)
+{
+    cf__task_ctx *prev = current;
+    current = ctx;
+    return prev;
+}
+
 int cf__task_failed(void) { return current ? current->err : 0; }
 
 cf_future *cf__task_future(void) { return current ? current->future : NULL; }

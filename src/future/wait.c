@@ -48,15 +48,17 @@ static void on_done(cf__listener *l, cf_future *f)
     waiter *w = ((slot *)l)->w;
     pthread_mutex_lock(&w->m.mu);
     count_done(w, f);
-    pthread_cond_signal(&w->m.cv);
+    cf__monitor_signal(&w->m);
     pthread_mutex_unlock(&w->m.mu);
 }
 
 static int wait_all(cf_future *const *fs, size_t n, const cf__deadline *d)
 {
-    for (size_t i = 0; i < n; i++)
-        if (cf__future_wait(fs[i], d))
-            return ETIMEDOUT;
+    for (size_t i = 0; i < n; i++) {
+        int r = cf__future_wait(fs[i], d);
+        if (r)
+            return r;   /* ETIMEDOUT, or ECANCELED in a cancelled coroutine */
+    }
     return 0;
 }
 
@@ -97,8 +99,8 @@ static int wait_first(cf_future *const *fs, size_t n, const cf__deadline *d, cf_
     r = 0;
     while (!satisfied(&w, n, when) && r == 0)
         r = cf__monitor_wait(&w.m, d);
-    if (r && satisfied(&w, n, when))
-        r = 0;
+    if (r == ETIMEDOUT && satisfied(&w, n, when))
+        r = 0;          /* but ECANCELED (a cancelled coroutine) is delivered, satisfied or not */
     pthread_mutex_unlock(&w.m.mu);
 
     for (size_t i = 0; i < n; i++)

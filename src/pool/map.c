@@ -120,10 +120,8 @@ CF_EXTERN int cf_map(cf_executor *ex, cf_fn fn, void *const *args, void **result
     for (size_t c = 0; c < submitted && !first; c++) {
         cf_future *f = j->futs[c];
         cf__chunk *ch = &j->chunks[c];
-        if (cf__future_wait(f, &d)) {
-            first = ETIMEDOUT;
-            break;
-        }
+        if ((first = cf__future_wait(f, &d)) != 0)
+            break;      /* ETIMEDOUT, or ECANCELED: the calling coroutine was cancelled */
         if (cf_future_state(f) == CF_CANCELLED) {
             first = ECANCELED;
         } else if (ch->count == 1) {

@@ -74,10 +74,11 @@ static bool may_cancel(cf__owner *o, cf_future *f)
 }
 
 /* The manager looks at every running task's cancel_requested on each idle pass: wake it. */
-static void cancel_running(cf__owner *o, cf_future *f)
+static bool cancel_running(cf__owner *o, cf_future *f)
 {
     (void)f;
     cf__pp_ring(caa_container_of(o, cf__process_pool, owner));
+    return false;   /* Python's rule: a running task is only told */
 }
 
 /* ---- submit ---- */

@@ -1,0 +1,245 @@
+/* coro.c: a coroutine's life (spawn, first run, switches, finish), waking and parking, and the
+ * hook that cancels a running coroutine.
+ *
+ * Design notes.
+ * - A coroutine's future is PENDING while it waits for its first run; the loop moves it to
+ *   RUNNING (cf_future_set_running) right before, so a cancel that wins that race means it never
+ *   runs. It stays RUNNING while suspended and is completed by the loop after the coroutine
+ *   returned, on the loop's stack (done-callbacks then never run on a stack about to be reused).
+ * - Cancelling a RUNNING coroutine (the owner hook, under the future's lock) records
+ *   cancel_accepted, sets cancel_pending and wakes the coroutine if it is parked. The decision
+ *   "cancelled or finished" is taken under the same lock when the coroutine has returned
+ *   (finishing), so cf_future_cancel returns true exactly when the future will end CANCELLED.
+ * - armed is the only thing wakers race on: a CAS 1 -> 0 elects the one waker that writes
+ *   wake_reason and queues the coroutine. Queuing publishes wake_reason (the ready list is the
+ *   loop thread's own; the remote list is under rlock).
+ * - Each coroutine has its own task context (task.h), swapped in and out with it, so
+ *   cf_task_cancelled and cf_task_fail speak of the coroutine running now. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "fiber_san.h"
+#include "loop.h"
+
+CF__TLS cf__coro *cf__coro_running;
+
+/* ---- spawn ---- */
+
+CF_EXTERN cf_future *cf_loop_spawn(cf_loop *loop, cf_fn fn, void *arg)
+{
+    if (!loop || !fn) {
+        errno = EINVAL;
+        return NULL;
+    }
+    cf__coro *co = calloc(1, sizeof *co);
+    cf_future *f = co ? cf__future_alloc() : NULL;
+    if (!f) {
+        free(co);
+        errno = ENOMEM;
+        return NULL;
+    }
+    f->owner = &loop->owner;
+    f->xtag = (uintptr_t)co;
+    co->loop = loop;
+    co->fn = fn;
+    co->arg = arg;
+    co->future = cf_future_ref(f);    /* the loop's; the caller keeps the first */
+    atomic_fetch_add_explicit(&loop->live, 1, memory_order_relaxed);
+    cf__loop_make_ready(loop, co);
+    return f;
+}
+
+/* ---- the coroutine's side ---- */
+
+static void coro_main(void *p)
+{
+    cf__coro *co = p;
+    cf__san_finish(NULL, &co->loop->sched_bottom, &co->loop->sched_size);
+    co->result = co->fn(co->arg);
+    co->done = true;
+    cf__coro_switch_out(co, true);
+}
+
+void cf__coro_switch_out(cf__coro *co, bool done)
+{
+    cf_loop *loop = co->loop;
+    cf__san_start(done ? NULL : &co->asan_fake, loop->sched_bottom, loop->sched_size);
+    cf__tsan_switch(loop->tsan_sched);
+    cf__ctx_switch(&co->ctx, &loop->sched);
+    /* Resumed, maybe by a run on another thread: learn the stack we came from again. */
+    cf__san_finish(co->asan_fake, &co->loop->sched_bottom, &co->loop->sched_size);
+}
+
+/* ---- the loop's side ---- */
+
+static void drop(cf_loop *loop, cf__coro *co)
+{
+    cf_future_unref(co->future);
+    free(co);
+    atomic_fetch_sub_explicit(&loop->live, 1, memory_order_release);
+}
+
+static bool start(cf_loop *loop, cf__coro *co)
+{
+    if (!cf_future_set_running(co->future)) {   /* cancelled (or completed) before it ran */
+        drop(loop, co);
+        return false;
+    }
+    if (cf__stack_get(&loop->stacks, &co->stack) != 0) {
+        cf__future_complete_owner(co->future, CF_FINISHED, ENOMEM, NULL,
+                                  NULL, 0);
+        drop(loop, co);
+        return false;
+    }
+    co->started = true;
+    cf__ctx_make(&co->ctx, co->stack.lo, CF__STACK_SIZE, coro_main, co);
+    cf__task_leave(cf__task_enter(&co->task, co->future, NULL));   /* fresh err/msg */
+    co->tsan_fiber = cf__tsan_create();
+    co->all_prev = NULL;
+    co->all_next = loop->all;
+    if (loop->all)
+        loop->all->all_prev = co;
+    loop->all = co;
+    return true;
+}
+
+static void finish(cf_loop *loop, cf__coro *co)
+{
+    if (co->all_prev)
+        co->all_prev->all_next = co->all_next;
+    else
+        loop->all = co->all_next;
+    if (co->all_next)
+        co->all_next->all_prev = co->all_prev;
+    cf__stack_put(&loop->stacks, co->stack);
+    cf__tsan_destroy(co->tsan_fiber);
+
+    cf_future *f = co->future;
+    cf__lock_acquire(&f->lock);
+    co->finishing = true;               /* from here on, cancel says false */
+    bool cancelled = co->cancel_accepted;
+    cf__lock_release(&f->lock);
+    if (cancelled) {
+        free(co->task.msg);
+        cf__future_complete_owner(f, CF_CANCELLED, ECANCELED, NULL, NULL, 0);
+    } else if (co->task.err) {
+        cf__future_complete_owner(f, CF_FINISHED, co->task.err, NULL, co->task.msg, 0);
+    } else {
+        cf__future_complete_owner(f, CF_FINISHED, 0, co->result, NULL, 0);
+    }
+    drop(loop, co);
+}
+
+void cf__loop_resume(cf_loop *loop, cf__coro *co)
+{
+    if (!co->started && !start(loop, co))
+        return;
+    cf__coro_running = co;
+    cf__task_ctx *outer = cf__task_swap(&co->task);
+    cf__san_start(&loop->sched_fake, co->stack.lo, CF__STACK_SIZE);
+    cf__tsan_switch(co->tsan_fiber);
+    cf__ctx_switch(&loop->sched, &co->ctx);
+    cf__san_finish(loop->sched_fake, NULL, NULL);
+    cf__task_swap(outer);
+    cf__coro_running = NULL;
+    if (cf__stack_smashed(&co->stack)) {
+        fprintf(stderr, "cfutures: coroutine stack overflow (an unguarded stack's canary at %p "
+                        "was overwritten); aborting\n", co->stack.lo);
+        abort();
+    }
+    if (co->done)
+        finish(loop, co);
+}
+
+/* ---- waking and parking ---- */
+
+void cf__coro_arm(cf__coro *co)
+{
+    atomic_store_explicit(&co->armed, 1, memory_order_relaxed);
+}
+
+bool cf__coro_wake(cf__coro *co, int reason)
+{
+    int one = 1;
+    if (!atomic_compare_exchange_strong_explicit(&co->armed, &one, 0, memory_order_acquire,
+                                                 memory_order_relaxed))
+        return false;
+    co->wake_reason = reason;
+    cf__loop_make_ready(co->loop, co);
+    return true;
+}
+
+bool cf__coro_take_cancel(cf__coro *co)
+{
+    return atomic_load_explicit(&co->cancel_pending, memory_order_relaxed) &&
+           atomic_exchange_explicit(&co->cancel_pending, false, memory_order_relaxed);
+}
+
+static int parked(cf__coro *co)
+{
+    cf__coro_switch_out(co, false);
+    cf__timer_remove(&co->loop->timers, &co->timer);
+    int r = co->wake_reason;
+    if (r == ECANCELED)
+        atomic_store_explicit(&co->cancel_pending, false, memory_order_relaxed);
+    return r;
+}
+
+int cf__coro_unarm(cf__coro *co, int r)
+{
+    int one = 1;
+    if (atomic_compare_exchange_strong_explicit(&co->armed, &one, 0, memory_order_relaxed,
+                                                memory_order_relaxed))
+        return r;
+    return parked(co);   /* a waker won: the coroutine is queued, and must go through the loop */
+}
+
+static uint64_t ns_of(const struct timespec *ts)
+{
+    return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
+}
+
+int cf__coro_park(cf__coro *co, const cf__deadline *d)
+{
+    if (atomic_load_explicit(&co->cancel_pending, memory_order_relaxed)) {
+        int r = cf__coro_unarm(co, ECANCELED);
+        if (r == ECANCELED)
+            atomic_store_explicit(&co->cancel_pending, false, memory_order_relaxed);
+        return r;
+    }
+    if (d && d->poll)
+        return cf__coro_unarm(co, ETIMEDOUT);
+    if (d && !d->forever) {
+        co->timer.at = ns_of(&d->at);
+        if (cf__timer_add(&co->loop->timers, &co->timer) != 0)
+            return cf__coro_unarm(co, ENOMEM);
+    }
+    return parked(co);
+}
+
+/* ---- the owner hooks ---- */
+
+static void left_pending(cf__owner *o, cf_future *f, cf_state to, int err)
+{
+    (void)o, (void)f, (void)to, (void)err;   /* the loop drops it when it comes up (start) */
+}
+
+static bool cancel_running(cf__owner *o, cf_future *f)
+{
+    (void)o;
+    cf__coro *co = (cf__coro *)(uintptr_t)f->xtag;
+    if (co->finishing)
+        return false;
+    co->cancel_accepted = true;
+    atomic_store_explicit(&co->cancel_pending, true, memory_order_relaxed);
+    cf__coro_wake(co, ECANCELED);
+    return true;
+}
+
+void cf__coro_owner_init(cf__owner *o)
+{
+    o->left_pending = left_pending;
+    o->may_cancel = NULL;
+    o->cancel_running = cancel_running;
+}

@@ -1,0 +1,327 @@
+/* loop.c: the event loop: creation and teardown, the ready list, the remote list, one scheduler
+ * pass, and running until a future is done or no coroutine is left.
+ *
+ * Design notes.
+ * - One pass: take the remote list, fire due timers, poll I/O (blocking only when nothing is
+ *   ready), then run the coroutines that were ready when the pass began, in FIFO order (those
+ *   readied meanwhile wait for the next pass, as in asyncio, so a yielding coroutine cannot starve
+ *   timers and I/O). While coroutines are ready, I/O is polled only every 16th pass and only if a
+ *   coroutine waits on an fd: a busy loop makes no syscall.
+ * - Waking a sleeping loop: a thread that puts a coroutine on the remote list (rlock held) writes
+ *   the eventfd unless `notified` says someone did since the loop last slept. Before sleeping, the
+ *   loop clears `notified` and then looks at the remote list under rlock: whichever of the two
+ *   takes rlock first, the item is either seen or the eventfd written. A busy loop never clears
+ *   it, so completions from other threads cost it no syscall.
+ * - Both lists link coroutines through co->next; a coroutine is in at most one of them, once
+ *   (a spawn, or one won wake). */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "fiber_san.h"
+#include "loop.h"
+
+#define EVENTS_PER_POLL 64
+#define IO_EVERY        16
+
+CF__TLS cf_loop *cf__loop_running;
+
+CF_EXTERN cf_loop *cf_loop_new(void)
+{
+    cf_loop *loop = calloc(1, sizeof *loop);
+    if (!loop) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+    loop->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+    if (loop->epfd < 0 || loop->evfd < 0 || epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->evfd, &ev)) {
+        int e = errno;
+        if (loop->epfd >= 0)
+            close(loop->epfd);
+        if (loop->evfd >= 0)
+            close(loop->evfd);
+        free(loop);
+        errno = e;
+        return NULL;
+    }
+    cf__lock_init(&loop->rlock);
+    loop->ready_tail = NULL;
+    cf__coro_owner_init(&loop->owner);
+    return loop;
+}
+
+/* ---- the two lists ---- */
+
+static void push_ready(cf_loop *loop, cf__coro *co)
+{
+    co->next = NULL;
+    if (loop->ready)
+        loop->ready_tail->next = co;
+    else
+        loop->ready = co;
+    loop->ready_tail = co;
+}
+
+static void ring_locked(cf_loop *loop)
+{
+    if (atomic_exchange_explicit(&loop->notified, 1, memory_order_relaxed) == 0) {
+        uint64_t one = 1;
+        ssize_t n = write(loop->evfd, &one, sizeof one);
+        (void)n;   /* EAGAIN: the counter is full, the loop will wake anyway */
+    }
+}
+
+void cf__loop_ring(cf_loop *loop)
+{
+    cf__lock_acquire(&loop->rlock);
+    ring_locked(loop);
+    cf__lock_release(&loop->rlock);
+}
+
+void cf__loop_make_ready(cf_loop *loop, cf__coro *co)
+{
+    if (cf__loop_running == loop) {
+        push_ready(loop, co);
+        return;
+    }
+    /* Everything is done under rlock, the eventfd write included: once the loop has taken the
+     * list (under rlock), this thread no longer touches the loop, which may then be freed. */
+    co->next = NULL;
+    cf__lock_acquire(&loop->rlock);
+    if (loop->remote)
+        loop->remote_tail->next = co;
+    else
+        loop->remote = co;
+    loop->remote_tail = co;
+    ring_locked(loop);
+    cf__lock_release(&loop->rlock);
+}
+
+static void take_remote(cf_loop *loop)
+{
+    cf__lock_acquire(&loop->rlock);
+    cf__coro *head = loop->remote, *tail = loop->remote_tail;
+    loop->remote = loop->remote_tail = NULL;
+    cf__lock_release(&loop->rlock);
+    if (!head)
+        return;
+    if (loop->ready)
+        loop->ready_tail->next = head;
+    else
+        loop->ready = head;
+    loop->ready_tail = tail;
+}
+
+/* ---- one pass ---- */
+
+static void fire_timers(cf_loop *loop)
+{
+    cf__timer *t = cf__timer_first(&loop->timers);
+    if (!t)
+        return;
+    uint64_t now = cf__mono_ns();
+    while ((t = cf__timer_first(&loop->timers)) && t->at <= now) {
+        cf__timer_remove(&loop->timers, t);
+        cf__coro_wake(caa_container_of(t, cf__coro, timer), ETIMEDOUT);
+    }
+}
+
+/* Milliseconds epoll may sleep: until the first timer (rounded up: never wake before it), or -1. */
+static int sleep_ms(cf_loop *loop)
+{
+    cf__timer *t = cf__timer_first(&loop->timers);
+    if (!t)
+        return -1;
+    uint64_t now = cf__mono_ns();
+    if (t->at <= now)
+        return 0;
+    uint64_t ms = (t->at - now + 999999) / 1000000;
+    return ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
+static void poll_io(cf_loop *loop, bool block)
+{
+    int timeout = 0;
+    if (block) {
+        atomic_store_explicit(&loop->notified, 0, memory_order_relaxed);
+        cf__lock_acquire(&loop->rlock);
+        bool remote = loop->remote != NULL;
+        cf__lock_release(&loop->rlock);
+        timeout = remote ? 0 : sleep_ms(loop);
+    }
+    struct epoll_event evs[EVENTS_PER_POLL];
+    int n = epoll_wait(loop->epfd, evs, EVENTS_PER_POLL, timeout);
+    for (int i = 0; i < n; i++) {
+        cf__coro *co = evs[i].data.ptr;
+        if (!co) {
+            uint64_t v;
+            ssize_t r = read(loop->evfd, &v, sizeof v);
+            (void)r;
+            continue;
+        }
+        co->revents = evs[i].events;   /* read by co after it resumes, on this thread */
+        cf__coro_wake(co, 0);
+    }
+}
+
+static void run_pass(cf_loop *loop, bool may_block)
+{
+    take_remote(loop);
+    fire_timers(loop);
+    bool block = may_block && !loop->ready;
+    if (block || (loop->fd_waits && ++loop->passes % IO_EVERY == 0)) {
+        poll_io(loop, block);
+        take_remote(loop);
+        fire_timers(loop);
+    }
+    cf__coro *last = loop->ready_tail;
+    while (loop->ready) {
+        cf__coro *co = loop->ready;
+        if (!(loop->ready = co->next))
+            loop->ready_tail = NULL;
+        cf__loop_resume(loop, co);
+        if (co == last)   /* co may be freed: only its address is compared */
+            break;
+    }
+}
+
+/* ---- running ---- */
+
+typedef struct until_listener {
+    cf__listener l;        /* first: notify gets &until->l */
+    cf_loop     *loop;
+} until_listener;
+
+static void until_done(cf__listener *l, cf_future *f)
+{
+    (void)f;
+    cf_loop *loop = ((until_listener *)l)->loop;
+    if (cf__loop_running != loop)
+        cf__loop_ring(loop);   /* completed elsewhere: make the loop look */
+}
+
+static bool finished(cf_loop *loop, cf_future *until)
+{
+    return until ? cf_future_done(until)
+                 : atomic_load_explicit(&loop->live, memory_order_acquire) == 0;
+}
+
+static int run(cf_loop *loop, cf_future *until)
+{
+    if (cf__coro_self() || atomic_exchange(&loop->running, true))
+        return EBUSY;
+    cf_loop *outer = cf__loop_running;
+    cf__loop_running = loop;
+    loop->tsan_sched = cf__tsan_current();
+    until_listener ul = { .l = { .notify = until_done }, .loop = loop };
+    bool listening = until && cf__future_listen(until, &ul.l);
+
+    int r = 0;
+    while (!finished(loop, until)) {
+        run_pass(loop, !atomic_load_explicit(&loop->stop, memory_order_relaxed));
+        if (atomic_exchange(&loop->stop, false)) {
+            r = finished(loop, until) ? 0 : EINTR;
+            break;
+        }
+    }
+    if (listening)
+        cf__future_unlisten(until, &ul.l);
+    cf__loop_running = outer;
+    atomic_store(&loop->running, false);
+    return r;
+}
+
+CF_EXTERN int cf_loop_run(cf_loop *loop)
+{
+    if (!loop)
+        return EINVAL;
+    return run(loop, NULL);
+}
+
+CF_EXTERN int cf_loop_run_until_complete(cf_loop *loop, cf_future *f, void **value)
+{
+    if (!loop || !f)
+        return EINVAL;
+    int r = run(loop, f);
+    if (r)
+        return r;
+    return cf_future_result(f, 0, value);   /* not in a coroutine: never blocks, f is done */
+}
+
+CF_EXTERN void cf_loop_stop(cf_loop *loop)
+{
+    if (!loop)
+        return;
+    atomic_store(&loop->stop, true);
+    cf__loop_ring(loop);
+}
+
+CF_EXTERN double cf_loop_time(cf_loop *loop)
+{
+    (void)loop;
+    return (double)cf__mono_ns() * 1e-9;
+}
+
+CF_EXTERN cf_loop *cf_loop_current(void)
+{
+    cf__coro *co = cf__coro_self();
+    return co ? co->loop : NULL;
+}
+
+/* ---- teardown ---- */
+
+/* Cancels every coroutine not cancelled by free yet: started ones, and those waiting to start. */
+static void cancel_left(cf_loop *loop)
+{
+    take_remote(loop);
+    for (cf__coro *co = loop->all; co; co = co->all_next)
+        if (!co->free_cancelled) {
+            co->free_cancelled = true;
+            cf_future_cancel(co->future);
+        }
+    /* Unstarted ones become CANCELLED and are dropped when they come up. cf_future_cancel may
+     * run done-callbacks, which may spawn: walk a detached copy of the list. */
+    cf__coro *ready = loop->ready, *tail = loop->ready_tail;
+    loop->ready = loop->ready_tail = NULL;
+    for (cf__coro *co = ready; co; co = co->next)
+        if (!co->free_cancelled) {
+            co->free_cancelled = true;
+            cf_future_cancel(co->future);
+        }
+    if (ready) {
+        tail->next = loop->ready;
+        if (!loop->ready)
+            loop->ready_tail = tail;
+        loop->ready = ready;
+    }
+}
+
+CF_EXTERN void cf_loop_free(cf_loop *loop)
+{
+    if (!loop || cf__coro_self() || atomic_exchange(&loop->running, true))
+        return;
+    cf_loop *outer = cf__loop_running;
+    cf__loop_running = loop;
+    loop->tsan_sched = cf__tsan_current();
+    while (atomic_load_explicit(&loop->live, memory_order_acquire) > 0) {
+        cancel_left(loop);
+        run_pass(loop, true);
+    }
+    cf__loop_running = outer;
+    /* Whoever woke a coroutine of this loop from another thread did it under rlock: taking it
+     * once more waits the last of them out. */
+    cf__lock_acquire(&loop->rlock);
+    cf__lock_release(&loop->rlock);
+    close(loop->epfd);
+    close(loop->evfd);
+    cf__timer_heap_destroy(&loop->timers);
+    cf__stack_pool_destroy(&loop->stacks);
+    free(loop);
+}

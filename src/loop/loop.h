@@ -1,0 +1,83 @@
+/* loop.h (internal): a coroutine and a loop, shared by the files of src/loop/.
+ *
+ * Threads. A loop's coroutines, ready list, timers and stacks belong to the thread running the
+ * loop (loop->running). Other threads reach a loop only through cf__loop_make_ready (a
+ * coroutine woken or spawned from elsewhere goes on the remote list, under rlock) and
+ * cf__loop_ring (the eventfd). Lock order: a future's lock -> rlock (wakes run in listeners). */
+#ifndef CF__LOOP_INTERNAL_H
+#define CF__LOOP_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "cfutures.h"
+#include "../common/lock.h"
+#include "../future/future.h"
+#include "../future/task.h"
+#include "park.h"
+#include "stack.h"
+#include "switch.h"
+#include "timer.h"
+
+struct cf__coro {
+    cf__ctx      ctx;
+    cf_loop     *loop;
+    cf_future   *future;          /* the loop's reference */
+    cf_fn        fn;
+    void        *arg;
+    cf__coro    *next;            /* in the ready list or the remote list (never both) */
+    cf__coro    *all_prev, *all_next;   /* started and not finished (for cf_loop_free) */
+    cf__stack    stack;
+    bool         started, done, free_cancelled;
+    /* Waking: 1 while a waker may win (see park.h); the winner writes wake_reason, then queues. */
+    _Atomic int  armed;
+    int          wake_reason;
+    atomic_bool  cancel_pending;  /* a cancel not yet delivered to an await */
+    bool         cancel_accepted; /* under future->lock: the coroutine will end CANCELLED */
+    bool         finishing;       /* under future->lock: too late to cancel */
+    uint32_t     revents;         /* what cf_await_fd's wait saw */
+    cf__timer    timer;
+    cf__task_ctx task;            /* cf_task_cancelled / cf_task_fail while it runs */
+    void        *result;
+    void        *asan_fake;
+    void        *tsan_fiber;
+};
+
+struct cf_loop {
+    int              epfd, evfd;
+    cf__coro        *ready, *ready_tail;   /* FIFO */
+    cf__lock         rlock;                /* guards remote */
+    cf__coro        *remote, *remote_tail;
+    atomic_int       notified;             /* the eventfd was written since the loop last slept */
+    atomic_bool      stop;
+    atomic_bool      running;
+    atomic_size_t    live;                 /* spawned and not finished */
+    cf__coro        *all;
+    cf__timer_heap   timers;
+    size_t           fd_waits;             /* coroutines in cf_await_fd */
+    unsigned         passes;
+    cf__ctx          sched;                /* the context of the thread running the loop */
+    cf__owner        owner;                /* hooks on the coroutines' futures */
+    cf__stack_pool   stacks;
+    /* The stack the coroutines return to, as AddressSanitizer must be told. */
+    const void      *sched_bottom;
+    size_t           sched_size;
+    void            *sched_fake;
+    void            *tsan_sched;
+};
+
+/* The loop being run by this thread, or NULL. */
+extern CF__TLS cf_loop *cf__loop_running;
+
+/* Makes co ready to run: on the loop's thread straight into the ready list, from any other
+ * thread onto the remote list (and the loop is woken). */
+void cf__loop_make_ready(cf_loop *loop, cf__coro *co);
+void cf__loop_ring(cf_loop *loop);
+/* The loop's thread runs co until it suspends or returns (then it is finished and freed). */
+void cf__loop_resume(cf_loop *loop, cf__coro *co);
+/* The running coroutine gives the thread back to its loop; done: for good. */
+void cf__coro_switch_out(cf__coro *co, bool done);
+/* The loop's hooks on a coroutine's future. */
+void cf__coro_owner_init(cf__owner *o);
+
+#endif

@@ -1,0 +1,175 @@
+/* stack.c: where coroutine stacks come from.
+ *
+ * Design notes.
+ * - Every stack is 256 KiB of anonymous private memory, committed by the kernel page by page as
+ *   the coroutine touches it: an idle coroutine costs the pages its frames reach (one or two).
+ * - A guard (64 KiB of PROT_NONE below the stack) turns an overflow into SIGSEGV. It costs a
+ *   second kernel mapping per stack (the guard splits the mapping), and vm.max_map_count (65,530
+ *   by default) caps a process's mappings. So the process keeps at most max_map_count / 4 guarded
+ *   stacks (half the budget, leaving the rest to malloc, libraries and threads); beyond that,
+ *   stacks are carved from unguarded arenas of 64 (adjacent, same protection: one mapping per
+ *   arena) and carry a canary at their bottom, checked at every switch. The count is process-wide
+ *   (atomic) because the budget is.
+ * - Freed stacks go back to the loop's pool. Past the first POOL_WARM, a guarded one is unmapped
+ *   (giving its two mappings back) and an unguarded one is given back to the kernel with
+ *   MADV_DONTNEED (its arena stays mapped until the loop is freed: punching holes would split it).
+ * - Under AddressSanitizer a reused stack still carries the shadow poison of frames that never
+ *   returned (a coroutine's first frame never does): it is unpoisoned on reuse. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "stack.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+#define ARENA_STACKS 64
+#define POOL_WARM    64
+
+struct cf__stack_arena {
+    cf__stack_arena *next;
+    void            *base;
+};
+
+static atomic_long guarded_now;
+static long guarded_max;
+static pthread_once_t limits_once = PTHREAD_ONCE_INIT;
+
+static void read_limits(void)
+{
+    long maps = 65530;
+    FILE *fp = fopen("/proc/sys/vm/max_map_count", "r");
+    if (fp) {
+        if (fscanf(fp, "%ld", &maps) != 1)
+            maps = 65530;
+        fclose(fp);
+    }
+    guarded_max = maps / 4;
+}
+
+static int push_free(cf__stack_pool *p, cf__stack s)
+{
+    if (p->nfree == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 64;
+        cf__stack *n = realloc(p->free, cap * sizeof *n);
+        if (!n)
+            return ENOMEM;
+        p->free = n;
+        p->cap = cap;
+    }
+    p->free[p->nfree++] = s;
+    return 0;
+}
+
+static int new_guarded(cf__stack *s)
+{
+    void *m = mmap(NULL, CF__GUARD_SIZE + CF__STACK_SIZE, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED)
+        return ENOMEM;
+    s->lo = (char *)m + CF__GUARD_SIZE;
+    if (mprotect(s->lo, CF__STACK_SIZE, PROT_READ | PROT_WRITE) != 0) {
+        munmap(m, CF__GUARD_SIZE + CF__STACK_SIZE);
+        return ENOMEM;
+    }
+    s->guarded = true;
+    return 0;
+}
+
+/* Maps an arena and puts all but one of its stacks in the pool. */
+static int new_arena(cf__stack_pool *p, cf__stack *s)
+{
+    cf__stack_arena *a = malloc(sizeof *a);
+    if (!a)
+        return ENOMEM;
+    /* The pool's array must hold the new stacks: grow it first, so nothing can fail later. */
+    while (p->cap < p->nfree + ARENA_STACKS) {
+        size_t cap = p->cap ? p->cap * 2 : 64;
+        cf__stack *n = realloc(p->free, cap * sizeof *n);
+        if (!n) {
+            free(a);
+            return ENOMEM;
+        }
+        p->free = n;
+        p->cap = cap;
+    }
+    a->base = mmap(NULL, (size_t)ARENA_STACKS * CF__STACK_SIZE, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (a->base == MAP_FAILED) {
+        free(a);
+        return ENOMEM;
+    }
+    a->next = p->arenas;
+    p->arenas = a;
+    for (size_t i = ARENA_STACKS - 1; i > 0; i--)
+        p->free[p->nfree++] = (cf__stack){ (char *)a->base + i * CF__STACK_SIZE, false };
+    *s = (cf__stack){ a->base, false };
+    return 0;
+}
+
+int cf__stack_get(cf__stack_pool *p, cf__stack *s)
+{
+    if (p->nfree > 0) {
+        *s = p->free[--p->nfree];
+        UNPOISON(s->lo, CF__STACK_SIZE);
+    } else {
+        pthread_once(&limits_once, read_limits);
+        int r = ENOMEM;
+        if (atomic_fetch_add(&guarded_now, 1) < guarded_max) {
+            if ((r = new_guarded(s)) != 0)
+                atomic_fetch_sub(&guarded_now, 1);
+        } else {
+            atomic_fetch_sub(&guarded_now, 1);
+        }
+        if (r != 0 && (r = new_arena(p, s)) != 0)
+            return r;
+    }
+    if (!s->guarded)
+        *(uint64_t *)s->lo = CF__STACK_CANARY;
+    return 0;
+}
+
+static void unmap_guarded(cf__stack s)
+{
+    munmap((char *)s.lo - CF__GUARD_SIZE, CF__GUARD_SIZE + CF__STACK_SIZE);
+    atomic_fetch_sub(&guarded_now, 1);
+}
+
+void cf__stack_put(cf__stack_pool *p, cf__stack s)
+{
+    if (p->nfree >= POOL_WARM) {
+        if (s.guarded) {
+            unmap_guarded(s);
+            return;
+        }
+        madvise(s.lo, CF__STACK_SIZE, MADV_DONTNEED);
+    }
+    if (push_free(p, s) != 0) {
+        /* No memory for the list: a guarded stack can still go; an arena's stays mapped (and
+         * is freed with the pool) but is lost to reuse. */
+        if (s.guarded)
+            unmap_guarded(s);
+    }
+}
+
+void cf__stack_pool_destroy(cf__stack_pool *p)
+{
+    for (size_t i = 0; i < p->nfree; i++)
+        if (p->free[i].guarded)
+            unmap_guarded(p->free[i]);
+    for (cf__stack_arena *a = p->arenas, *next; a; a = next) {
+        next = a->next;
+        munmap(a->base, (size_t)ARENA_STACKS * CF__STACK_SIZE);
+        free(a);
+    }
+    free(p->free);
+    *p = (cf__stack_pool){ 0 };
+}
