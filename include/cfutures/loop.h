@@ -25,10 +25,11 @@
  * nothing.
  *
  * Stacks: 256 KiB of address space each, committed page by page as used; an idle coroutine costs
- * about 8 KiB. Stacks get a 64 KiB PROT_NONE guard (overflow is a SIGSEGV, not corruption) while
+ * about 4.5 KiB (one page of stack). Stacks get a 64 KiB PROT_NONE guard (overflow is a SIGSEGV, not corruption) while
  * the process has fewer than vm.max_map_count / 4 guarded stacks (16,382 at the default 65,530),
  * since each guarded stack costs two kernel mappings; beyond that, stacks come unguarded from
- * shared arenas and a canary word at the bottom is checked at every switch (an overflow that
+ * shared arenas, and their lowest 64 bytes (a canary that must stay zero) are checked at every
+ * switch (an overflow that
  * reaches it aborts with a message). Finished coroutines' stacks are reused. */
 #ifndef CFUTURES_LOOP_H
 #define CFUTURES_LOOP_H

@@ -8,7 +8,8 @@
  *   by default) caps a process's mappings. So the process keeps at most max_map_count / 4 guarded
  *   stacks (half the budget, leaving the rest to malloc, libraries and threads); beyond that,
  *   stacks are carved from unguarded arenas of 64 (adjacent, same protection: one mapping per
- *   arena) and carry a canary at their bottom, checked at every switch. The count is process-wide
+ *   arena) and carry a canary at their bottom (its lowest 64 bytes stay zero, see stack.h), checked
+ *   at every switch. The count is process-wide
  *   (atomic) because the budget is.
  * - Freed stacks go back to the loop's pool. Past the first POOL_WARM, a guarded one is unmapped
  *   (giving its two mappings back) and an unguarded one is given back to the kernel with
@@ -20,6 +21,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "stack.h"
@@ -109,9 +111,11 @@ static int new_arena(cf__stack_pool *p, cf__stack *s)
     }
     a->next = p->arenas;
     p->arenas = a;
-    for (size_t i = ARENA_STACKS - 1; i > 0; i--)
+    /* Handed out from the top down, so that an overflow runs into a neighbour in the arena
+     * (caught by the canary) rather than into whatever is mapped below it. */
+    for (size_t i = 0; i < ARENA_STACKS - 1; i++)
         p->free[p->nfree++] = (cf__stack){ (char *)a->base + i * CF__STACK_SIZE, false };
-    *s = (cf__stack){ a->base, false };
+    *s = (cf__stack){ (char *)a->base + (ARENA_STACKS - 1) * CF__STACK_SIZE, false };
     return 0;
 }
 
@@ -132,8 +136,8 @@ int cf__stack_get(cf__stack_pool *p, cf__stack *s)
         if (r != 0 && (r = new_arena(p, s)) != 0)
             return r;
     }
-    if (!s->guarded)
-        *(uint64_t *)s->lo = CF__STACK_CANARY;
+    if (cf__stack_smashed(s))   /* a coroutine went deep into it (but no further): re-arm */
+        memset(s->lo, 0, CF__CANARY_WORDS * sizeof(uint64_t));
     return 0;
 }
 

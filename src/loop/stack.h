@@ -8,7 +8,7 @@
 
 #define CF__STACK_SIZE (256u * 1024)   /* usable bytes; address space, committed as touched */
 #define CF__GUARD_SIZE (64u * 1024)    /* PROT_NONE below a guarded stack: wider than any sane frame */
-#define CF__STACK_CANARY 0x5afec0de0ddba11ULL
+#define CF__CANARY_WORDS 8             /* the lowest 64 bytes of an unguarded stack stay zero */
 
 typedef struct cf__stack {
     void *lo;          /* lowest usable byte; the stack grows down from lo + CF__STACK_SIZE */
@@ -24,15 +24,23 @@ typedef struct cf__stack_pool {
     cf__stack_arena *arenas;     /* unguarded stacks are carved from these, freed with the pool */
 } cf__stack_pool;
 
-/* 0 | ENOMEM. An unguarded stack gets the canary at lo. */
+/* 0 | ENOMEM. An unguarded stack's canary (its lowest bytes) is zero. */
 int  cf__stack_get(cf__stack_pool *p, cf__stack *s);
 void cf__stack_put(cf__stack_pool *p, cf__stack s);
 /* Unmaps everything; every stack must have been put back. */
 void cf__stack_pool_destroy(cf__stack_pool *p);
-/* An unguarded stack whose canary was overwritten: the coroutine ran past its bottom. */
+/* An unguarded stack whose bottom words are no longer zero: the coroutine ran past its end.
+ * Zero is the canary because reading an untouched page maps the kernel's zero page: checking
+ * costs no memory, where writing a canary would commit a page per stack. */
 static inline bool cf__stack_smashed(const cf__stack *s)
 {
-    return !s->guarded && *(const volatile uint64_t *)s->lo != CF__STACK_CANARY;
+    if (s->guarded)
+        return false;
+    const volatile uint64_t *w = (const volatile uint64_t *)s->lo;
+    uint64_t any = 0;
+    for (int i = 0; i < CF__CANARY_WORDS; i++)
+        any |= w[i];
+    return any != 0;
 }
 
 #endif
