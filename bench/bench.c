@@ -681,5 +681,6 @@ int main(int argc, char **argv)
     figure("ipc: 64-byte round trip", "cfutures", "us", cf_pipe_pingpong);
     figure("ipc: 64-byte round trip", "pipe(2)", "us", pipe2_pingpong);
     process_pool_figures();
+    loop_figures();
     return 0;
 }

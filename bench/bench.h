@@ -24,5 +24,6 @@ double submit_wait_all(cf_executor *ex, long n);
 void   latency_samples(cf_executor *ex);
 
 void   process_pool_figures(void);      /* bench_process.c */
+void   loop_figures(void);              /* bench_loop.c */
 
 #endif

@@ -3,6 +3,7 @@
 multiprocessing.Pool on the figures bench.c measures, printed as the same TSV rows (figure, impl,
 median, min, max, unit, reps). Python is 100-1000x slower per task, so it runs fewer tasks than
 the C figures (the row names say how many) and reports the rate, which does not depend on it."""
+import asyncio
 import statistics
 import sys
 import time
@@ -88,6 +89,38 @@ def proc_primes(n=1_000_000, chunks=64):
     return n / t
 
 
+def asyncio_switches(n=200_000):
+    # Two tasks handing over with sleep(0), asyncio's yield; n switches in all.
+    left = [n]
+
+    async def yielder():
+        while left[0] > 0:
+            left[0] -= 1
+            await asyncio.sleep(0)
+
+    async def main():
+        await asyncio.gather(yielder(), yielder())
+
+    t0 = time.perf_counter()
+    asyncio.run(main())
+    return n / (time.perf_counter() - t0)
+
+
+def asyncio_spawns(n=1_000_000):
+    async def trivial(i):
+        return i
+
+    async def main():
+        tasks = [asyncio.create_task(trivial(i)) for i in range(n)]
+        return await asyncio.gather(*tasks)
+
+    t0 = time.perf_counter()
+    vals = asyncio.run(main())
+    t = time.perf_counter() - t0
+    assert vals[-1] == n - 1
+    return n / t
+
+
 def figure(fig, unit, fn, impl="Python ThreadPoolExecutor", reps=REPS):
     if FILTER not in fig:
         return
@@ -109,5 +142,8 @@ if __name__ == "__main__":
            lambda: proc_map(pool=True), "Python multiprocessing.Pool.map")
     figure("process pool: idle-pool submit->result latency p50", "us", lambda: latency_samples(ProcessPoolExecutor)[250], PPE)
     figure("process pool: idle-pool submit->result latency p99", "us", lambda: latency_samples(ProcessPoolExecutor)[494], PPE)
+    figure("coroutine: switch between two coroutines", "switches/s", asyncio_switches, "Python asyncio")
+    figure("coroutine: spawn + complete 1M trivial coroutines", "coroutines/s", asyncio_spawns,
+           "Python asyncio create_task + gather")
     figure("cpu-bound: primes below 20M in 64 chunks, 2 workers", "numbers/s", proc_primes,
            PPE + " (pure Python, below 1M)", min(REPS, 3))

@@ -1,0 +1,121 @@
+/* bench_loop.c: coroutines against their peers, measured in the same run: the switch between two
+ * coroutines (cf_yield ping-pong) against swapcontext ping-pong between two ucontexts, and
+ * spawning + completing 1M trivial coroutines (asyncio's create_task + gather is the Python
+ * peer, in py_peers.py). A "switch" is one hand-over from one coroutine to another: one cf_yield
+ * (through the loop's scheduler), or one swapcontext. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <ucontext.h>
+
+#include "bench.h"
+
+enum { SWITCHES = 4000000, SPAWNS = 1000000 };
+
+/* ---- cf_yield ping-pong ---- */
+
+static long yields_left;
+
+static void *yielder(void *arg)
+{
+    (void)arg;
+    while (yields_left > 0) {
+        yields_left--;
+        cf_yield();
+    }
+    return NULL;
+}
+
+static double cf_switches(void)
+{
+    cf_loop *loop = cf_loop_new();
+    check(loop != NULL, "loop");
+    yields_left = SWITCHES;
+    cf_future *a = cf_loop_spawn(loop, yielder, NULL), *b = cf_loop_spawn(loop, yielder, NULL);
+    double t0 = now();
+    check(cf_loop_run(loop) == 0, "run");
+    double t = now() - t0;
+    check(yields_left <= 0 && cf_future_done(a) && cf_future_done(b), "all switches");
+    cf_future_unref(a);
+    cf_future_unref(b);
+    cf_loop_free(loop);
+    return SWITCHES / t;
+}
+
+/* ---- swapcontext ping-pong ---- */
+
+static ucontext_t uc_main, uc_a, uc_b;
+static long uc_left;
+
+static void uc_body(int which)
+{
+    ucontext_t *self = which ? &uc_b : &uc_a, *other = which ? &uc_a : &uc_b;
+    while (uc_left > 0) {
+        uc_left--;
+        swapcontext(self, other);
+    }
+    swapcontext(self, &uc_main);
+}
+
+static double ucontext_switches(void)
+{
+    static char stack_a[64 * 1024], stack_b[64 * 1024];
+    getcontext(&uc_a);
+    uc_a.uc_stack.ss_sp = stack_a;
+    uc_a.uc_stack.ss_size = sizeof stack_a;
+    uc_a.uc_link = &uc_main;
+    makecontext(&uc_a, (void (*)(void))uc_body, 1, 0);
+    getcontext(&uc_b);
+    uc_b.uc_stack.ss_sp = stack_b;
+    uc_b.uc_stack.ss_size = sizeof stack_b;
+    uc_b.uc_link = &uc_main;
+    makecontext(&uc_b, (void (*)(void))uc_body, 1, 1);
+    uc_left = SWITCHES;
+    double t0 = now();
+    swapcontext(&uc_main, &uc_a);
+    double t = now() - t0;
+    check(uc_left <= 0, "all swaps");
+    return SWITCHES / t;
+}
+
+/* ---- spawn + complete 1M trivial coroutines ---- */
+
+static void *trivial(void *arg) { return arg; }
+
+static void *spawn_all(void *arg)
+{
+    (void)arg;
+    cf_loop *loop = cf_loop_current();
+    cf_future **fs = malloc(SPAWNS * sizeof *fs);
+    void **vals = malloc(SPAWNS * sizeof *vals);
+    check(fs && vals, "memory");
+    for (intptr_t i = 0; i < SPAWNS; i++)
+        fs[i] = cf_loop_spawn(loop, trivial, (void *)i);
+    check(cf_gather(fs, SPAWNS, CF_FOREVER, vals) == 0, "gather");
+    for (intptr_t i = 0; i < SPAWNS; i++) {
+        check(vals[i] == (void *)i, "result");
+        cf_future_unref(fs[i]);
+    }
+    free(fs);
+    free(vals);
+    return NULL;
+}
+
+static double cf_spawns(void)
+{
+    cf_loop *loop = cf_loop_new();
+    double t0 = now();
+    cf_future *f = cf_loop_spawn(loop, spawn_all, NULL);
+    check(cf_loop_run_until_complete(loop, f, NULL) == 0, "spawn all");
+    double t = now() - t0;
+    cf_future_unref(f);
+    cf_loop_free(loop);
+    return SPAWNS / t;
+}
+
+void loop_figures(void)
+{
+    figure("coroutine: switch between two coroutines", "cfutures", "switches/s", cf_switches);
+    figure("coroutine: switch between two coroutines", "swapcontext (ucontext)", "switches/s", ucontext_switches);
+    figure("coroutine: spawn + complete 1M trivial coroutines", "cfutures", "coroutines/s", cf_spawns);
+}
