@@ -1,14 +1,17 @@
-/* bench_loop.c: coroutines against their peers, measured in the same run: the switch between two
- * coroutines (cf_yield ping-pong) against swapcontext ping-pong between two ucontexts, and
- * spawning + completing 1M trivial coroutines (asyncio's create_task + gather is the Python
- * peer, in py_peers.py). A "switch" is one hand-over from one coroutine to another: one cf_yield
- * (through the loop's scheduler), or one swapcontext. */
+/* bench_loop.c: coroutines against their peers, measured in the same run:
+ * - the context switch itself: the library's cf__ctx_switch (compiled in from src/loop/) against
+ *   glibc's swapcontext, each ping-ponging between two contexts;
+ * - the switch between two coroutines as users see it: cf_yield ping-pong through the loop's
+ *   scheduler (asyncio's sleep(0) between two tasks is the Python peer, in py_peers.py);
+ * - spawning + completing 1M trivial coroutines (asyncio's create_task + gather).
+ * A "switch" is one hand-over from one context to another. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <ucontext.h>
 
 #include "bench.h"
+#include "../src/loop/switch.h"
 
 enum { SWITCHES = 4000000, SPAWNS = 1000000 };
 
@@ -78,6 +81,34 @@ static double ucontext_switches(void)
     return SWITCHES / t;
 }
 
+/* ---- the primitive: cf__ctx_switch ping-pong ---- */
+
+static cf__ctx raw_main, raw_a, raw_b;
+static long raw_left;
+
+static void raw_body(void *arg)
+{
+    cf__ctx *self = arg, *other = self == &raw_a ? &raw_b : &raw_a;
+    while (raw_left > 0) {
+        raw_left--;
+        cf__ctx_switch(self, other);
+    }
+    cf__ctx_switch(self, &raw_main);
+}
+
+static double raw_switches(void)
+{
+    static char stack_a[64 * 1024] __attribute__((aligned(16))), stack_b[64 * 1024] __attribute__((aligned(16)));
+    cf__ctx_make(&raw_a, stack_a, sizeof stack_a, raw_body, &raw_a);
+    cf__ctx_make(&raw_b, stack_b, sizeof stack_b, raw_body, &raw_b);
+    raw_left = SWITCHES * 4;
+    double t0 = now();
+    cf__ctx_switch(&raw_main, &raw_a);
+    double t = now() - t0;
+    check(raw_left <= 0, "all raw switches");
+    return SWITCHES * 4 / t;
+}
+
 /* ---- spawn + complete 1M trivial coroutines ---- */
 
 static void *trivial(void *arg) { return arg; }
@@ -101,21 +132,27 @@ static void *spawn_all(void *arg)
     return NULL;
 }
 
+/* One loop for all the runs, as an application keeps its loop: a loop keeps its finished
+ * coroutines' memory and stacks for the next ones (the warm-up run fills it). */
+static cf_loop *spawn_loop;
+
 static double cf_spawns(void)
 {
-    cf_loop *loop = cf_loop_new();
+    if (!spawn_loop)
+        spawn_loop = cf_loop_new();
     double t0 = now();
-    cf_future *f = cf_loop_spawn(loop, spawn_all, NULL);
-    check(cf_loop_run_until_complete(loop, f, NULL) == 0, "spawn all");
+    cf_future *f = cf_loop_spawn(spawn_loop, spawn_all, NULL);
+    check(cf_loop_run_until_complete(spawn_loop, f, NULL) == 0, "spawn all");
     double t = now() - t0;
     cf_future_unref(f);
-    cf_loop_free(loop);
     return SPAWNS / t;
 }
 
 void loop_figures(void)
 {
-    figure("coroutine: switch between two coroutines", "cfutures", "switches/s", cf_switches);
-    figure("coroutine: switch between two coroutines", "swapcontext (ucontext)", "switches/s", ucontext_switches);
+    figure("coroutine: context switch, ping-pong between two contexts", "cfutures", "switches/s", raw_switches);
+    figure("coroutine: context switch, ping-pong between two contexts", "swapcontext (ucontext)", "switches/s", ucontext_switches);
+    figure("coroutine: cf_yield between two coroutines, through the loop", "cfutures", "switches/s", cf_switches);
+    figure("coroutine: cf_yield between two coroutines, through the loop", "swapcontext (ucontext)", "switches/s", ucontext_switches);
     figure("coroutine: spawn + complete 1M trivial coroutines", "cfutures", "coroutines/s", cf_spawns);
 }

@@ -142,7 +142,10 @@ if __name__ == "__main__":
            lambda: proc_map(pool=True), "Python multiprocessing.Pool.map")
     figure("process pool: idle-pool submit->result latency p50", "us", lambda: latency_samples(ProcessPoolExecutor)[250], PPE)
     figure("process pool: idle-pool submit->result latency p99", "us", lambda: latency_samples(ProcessPoolExecutor)[494], PPE)
-    figure("coroutine: switch between two coroutines", "switches/s", asyncio_switches, "Python asyncio")
+    figure("coroutine: context switch, ping-pong between two contexts", "switches/s", asyncio_switches,
+           "Python asyncio (task switch: sleep(0))")
+    figure("coroutine: cf_yield between two coroutines, through the loop", "switches/s", asyncio_switches,
+           "Python asyncio (task switch: sleep(0))")
     figure("coroutine: spawn + complete 1M trivial coroutines", "coroutines/s", asyncio_spawns,
            "Python asyncio create_task + gather")
     figure("cpu-bound: primes below 20M in 64 chunks, 2 workers", "numbers/s", proc_primes,

@@ -9,7 +9,8 @@
 #include "../common/tls.h"
 #include "task.h"
 
-static CF__TLS cf__task_ctx *current;
+CF__TLS cf__task_ctx *cf__task_current;
+#define current cf__task_current
 
 cf__task_ctx *cf__task_enter(cf__task_ctx *ctx, cf_future *f, const atomic_bool *also_cancel)
 {
@@ -26,12 +27,6 @@ cf__task_ctx *cf__task_enter(cf__task_ctx *ctx, cf_future *f, const atomic_bool 
 
 void cf__task_leave(cf__task_ctx *prev) { current = prev; }
 
-cf__task_ctx *cf__task_swap(cf__task_ctx *ctx)
-{
-    cf__task_ctx *prev = current;
-    current = ctx;
-    return prev;
-}
 
 int cf__task_failed(void) { return current ? current->err : 0; }
 

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "../common/tls.h"
 #include "future.h"
 
 typedef struct cf__task_ctx {
@@ -21,8 +22,15 @@ typedef struct cf__task_ctx {
 /* Enters ctx (zeroing err/msg) and returns the context it replaces, to restore with leave. */
 cf__task_ctx *cf__task_enter(cf__task_ctx *ctx, cf_future *f, const atomic_bool *also_cancel);
 void          cf__task_leave(cf__task_ctx *prev);
-/* Makes ctx (already entered once) current again, as coroutines switch: returns the previous. */
-cf__task_ctx *cf__task_swap(cf__task_ctx *ctx);
+/* Makes ctx (already entered once) current again, as coroutines switch: returns the previous.
+ * Inline: the loop does it twice per switch. */
+extern CF__TLS cf__task_ctx *cf__task_current;
+static inline cf__task_ctx *cf__task_swap(cf__task_ctx *ctx)
+{
+    cf__task_ctx *prev = cf__task_current;
+    cf__task_current = ctx;
+    return prev;
+}
 /* The future of the task running on this thread, or NULL. */
 cf_future    *cf__task_future(void);
 /* The error cf_task_fail recorded so far in the running task, 0 if none (or no task). */

@@ -58,8 +58,7 @@ CF_EXTERN int cf_yield(void)
         sched_yield();
         return 0;
     }
-    if (cf__coro_take_cancel(co))
-        return ECANCELED;
+    /* A cancel is delivered on the way back, as asyncio's sleep(0) raises when the task resumes. */
     cf__loop_make_ready(co->loop, co);   /* to the back of the ready list */
     cf__coro_switch_out(co, false);
     return cf__coro_take_cancel(co) ? ECANCELED : 0;
@@ -167,14 +166,15 @@ CF_EXTERN int cf_gather(cf_future *const *fs, size_t n, double timeout, void **v
     for (size_t i = 0; i < n; i++)
         if (!fs[i])
             return EINVAL;
-    int waited = 0;
-    for (size_t i = 0; i < n && !waited; i++)
-        waited = cf__future_wait(fs[i], &d);   /* ETIMEDOUT, or ECANCELED: this coroutine's */
-    int first = 0;
+    /* One pass: waiting in argument order, every earlier future is done when f is looked at.
+     * After a timeout (or this coroutine's cancel) the rest are only looked at. */
+    int waited = 0, first = 0;
     for (size_t i = 0; i < n; i++) {
         cf_future *f = fs[i];
+        if (!waited)
+            waited = cf__future_wait(f, &d);   /* ETIMEDOUT, or ECANCELED: this coroutine's */
         void *v = NULL;
-        cf_state s = cf_future_state(f);
+        cf_state s = cf__state_of(atomic_load_explicit(&f->word, memory_order_acquire));
         if (s == CF_CANCELLED) {
             if (!first)
                 first = ECANCELED;

@@ -18,11 +18,69 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fiber_san.h"
 #include "loop.h"
 
 CF__TLS cf__coro *cf__coro_running;
+
+/* ---- allocation ----
+ * Coroutines spawned on the loop's own thread come from the loop's slabs (SLAB at a time) and go
+ * back to its free list: no malloc, no free per coroutine. A spawn from another thread uses
+ * calloc (the free list is the loop thread's alone). Slabs are freed with the loop. */
+
+#define SLAB 256
+
+typedef struct coro_slab {
+    struct coro_slab *next;
+    cf__coro          co[SLAB];
+} coro_slab;
+
+static cf__coro *coro_alloc(cf_loop *loop)
+{
+    if (cf__loop_running != loop) {
+        cf__coro *co = calloc(1, sizeof *co);
+        if (co)
+            co->heap = true;
+        return co;
+    }
+    if (!loop->co_free) {
+        coro_slab *s = malloc(sizeof *s);
+        if (!s)
+            return NULL;
+        s->next = loop->slabs;
+        loop->slabs = s;
+        for (int i = SLAB - 1; i >= 0; i--) {
+            s->co[i].next = loop->co_free;
+            loop->co_free = &s->co[i];
+        }
+    }
+    cf__coro *co = loop->co_free;
+    loop->co_free = co->next;
+    memset(co, 0, sizeof *co);
+    return co;
+}
+
+static void coro_release(cf_loop *loop, cf__coro *co)
+{
+    if (co->heap) {
+        free(co);
+        return;
+    }
+    co->next = loop->co_free;
+    loop->co_free = co;
+}
+
+void cf__coro_slabs_free(cf_loop *loop)
+{
+    for (coro_slab *s = loop->slabs, *next; s; s = next) {
+        next = s->next;
+        free(s);
+    }
+    loop->slabs = NULL;
+    loop->co_free = NULL;
+}
 
 /* ---- spawn ---- */
 
@@ -32,10 +90,11 @@ CF_EXTERN cf_future *cf_loop_spawn(cf_loop *loop, cf_fn fn, void *arg)
         errno = EINVAL;
         return NULL;
     }
-    cf__coro *co = calloc(1, sizeof *co);
+    cf__coro *co = coro_alloc(loop);
     cf_future *f = co ? cf__future_alloc() : NULL;
     if (!f) {
-        free(co);
+        if (co)
+            coro_release(loop, co);
         errno = ENOMEM;
         return NULL;
     }
@@ -52,10 +111,33 @@ CF_EXTERN cf_future *cf_loop_spawn(cf_loop *loop, cf_fn fn, void *arg)
 
 /* ---- the coroutine's side ---- */
 
+static void check_stack(cf__coro *co)
+{
+    if (cf__stack_smashed(&co->stack)) {
+        fprintf(stderr, "cfutures: coroutine stack overflow (an unguarded stack's canary at %p "
+                        "was overwritten); aborting\n", co->stack.lo);
+        abort();
+    }
+}
+
+/* After a switch into co: finish the sanitizer's switch. Only a switch from the scheduler tells
+ * where the scheduler's stack is (it may be another thread's each run). */
+static void entered(cf__coro *co, void *fake)
+{
+    cf_loop *loop = co->loop;
+    const void *bottom = loop->sched_bottom;
+    size_t size = loop->sched_size;
+    cf__san_finish(fake, &bottom, &size);
+    if (loop->from_sched) {
+        loop->sched_bottom = bottom;
+        loop->sched_size = size;
+    }
+}
+
 static void coro_main(void *p)
 {
     cf__coro *co = p;
-    cf__san_finish(NULL, &co->loop->sched_bottom, &co->loop->sched_size);
+    entered(co, NULL);   /* a coroutine's first entry is always from the scheduler */
     co->result = co->fn(co->arg);
     co->done = true;
     cf__coro_switch_out(co, true);
@@ -64,11 +146,21 @@ static void coro_main(void *p)
 void cf__coro_switch_out(cf__coro *co, bool done)
 {
     cf_loop *loop = co->loop;
-    cf__san_start(done ? NULL : &co->asan_fake, loop->sched_bottom, loop->sched_size);
-    cf__tsan_switch(loop->tsan_sched);
-    cf__ctx_switch(&co->ctx, &loop->sched);
-    /* Resumed, maybe by a run on another thread: learn the stack we came from again. */
-    cf__san_finish(co->asan_fake, &co->loop->sched_bottom, &co->loop->sched_size);
+    cf__coro *next = done ? NULL : cf__loop_next_direct(loop);
+    if (next) {
+        check_stack(co);
+        cf__coro_running = next;
+        cf__task_swap(&next->task);
+        loop->from_sched = false;
+        cf__san_start(&co->asan_fake, next->stack.lo, CF__STACK_SIZE);
+        cf__tsan_switch(next->tsan_fiber);
+        cf__ctx_switch(&co->ctx, &next->ctx);
+    } else {
+        cf__san_start(done ? NULL : &co->asan_fake, loop->sched_bottom, loop->sched_size);
+        cf__tsan_switch(loop->tsan_sched);
+        cf__ctx_switch(&co->ctx, &loop->sched);
+    }
+    entered(co, co->asan_fake);   /* resumed, by the scheduler or by another coroutine */
 }
 
 /* ---- the loop's side ---- */
@@ -76,7 +168,7 @@ void cf__coro_switch_out(cf__coro *co, bool done)
 static void drop(cf_loop *loop, cf__coro *co)
 {
     cf_future_unref(co->future);
-    free(co);
+    coro_release(loop, co);
     atomic_fetch_sub_explicit(&loop->live, 1, memory_order_release);
 }
 
@@ -137,19 +229,18 @@ void cf__loop_resume(cf_loop *loop, cf__coro *co)
         return;
     cf__coro_running = co;
     cf__task_ctx *outer = cf__task_swap(&co->task);
+    loop->from_sched = true;
     cf__san_start(&loop->sched_fake, co->stack.lo, CF__STACK_SIZE);
     cf__tsan_switch(co->tsan_fiber);
     cf__ctx_switch(&loop->sched, &co->ctx);
     cf__san_finish(loop->sched_fake, NULL, NULL);
+    /* Back from co, or from a coroutine co handed over to (directly or along a chain). */
+    cf__coro *back = cf__coro_running;
     cf__task_swap(outer);
     cf__coro_running = NULL;
-    if (cf__stack_smashed(&co->stack)) {
-        fprintf(stderr, "cfutures: coroutine stack overflow (an unguarded stack's canary at %p "
-                        "was overwritten); aborting\n", co->stack.lo);
-        abort();
-    }
-    if (co->done)
-        finish(loop, co);
+    check_stack(back);
+    if (back->done)
+        finish(loop, back);
 }
 
 /* ---- waking and parking ---- */

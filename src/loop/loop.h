@@ -29,6 +29,7 @@ struct cf__coro {
     cf__coro    *all_prev, *all_next;   /* started and not finished (for cf_loop_free) */
     cf__stack    stack;
     bool         started, done, free_cancelled;
+    bool         heap;            /* calloc'd (spawned from another thread), not from a slab */
     /* Waking: 1 while a waker may win (see park.h); the winner writes wake_reason, then queues. */
     _Atomic int  armed;
     int          wake_reason;
@@ -46,8 +47,12 @@ struct cf__coro {
 struct cf_loop {
     int              epfd, evfd;
     cf__coro        *ready, *ready_tail;   /* FIFO */
+    size_t           nready, budget;       /* runs left in this pass (see loop.c) */
+    bool             from_sched;           /* the coroutine now running was entered from it */
     cf__lock         rlock;                /* guards remote */
     cf__coro        *remote, *remote_tail;
+    size_t           nremote;              /* under rlock */
+    atomic_bool      remote_any;           /* remote is not empty: a hint, read without rlock */
     atomic_int       notified;             /* the eventfd was written since the loop last slept */
     atomic_bool      stop;
     atomic_bool      running;
@@ -59,6 +64,8 @@ struct cf_loop {
     cf__ctx          sched;                /* the context of the thread running the loop */
     cf__owner        owner;                /* hooks on the coroutines' futures */
     cf__stack_pool   stacks;
+    cf__coro        *co_free;              /* finished coroutines' memory, for the next spawns */
+    struct coro_slab *slabs;
     /* The stack the coroutines return to, as AddressSanitizer must be told. */
     const void      *sched_bottom;
     size_t           sched_size;
@@ -73,10 +80,14 @@ extern CF__TLS cf_loop *cf__loop_running;
  * thread onto the remote list (and the loop is woken). */
 void cf__loop_make_ready(cf_loop *loop, cf__coro *co);
 void cf__loop_ring(cf_loop *loop);
+/* The next ready coroutine, taken off the list, if the running one may hand over to it directly
+ * (it has started and the pass's budget lasts); else NULL. */
+cf__coro *cf__loop_next_direct(cf_loop *loop);
 /* The loop's thread runs co until it suspends or returns (then it is finished and freed). */
 void cf__loop_resume(cf_loop *loop, cf__coro *co);
 /* The running coroutine gives the thread back to its loop; done: for good. */
 void cf__coro_switch_out(cf__coro *co, bool done);
+void cf__coro_slabs_free(cf_loop *loop);
 /* The loop's hooks on a coroutine's future. */
 void cf__coro_owner_init(cf__owner *o);
 

@@ -2,9 +2,11 @@
  *
  * The switch saves exactly what the calling convention says a callee must preserve, pushed on the
  * current stack, and swaps stack pointers; the caller of cf__ctx_switch has already saved the
- * rest. x86-64 keeps rbx, rbp, r12-r15 and the floating-point control words (MXCSR, x87 CW: a
- * coroutine that changes the rounding mode must not change its neighbours'). aarch64 keeps
- * x19-x30 and d8-d15 (FPCR is left alone, as glibc's swapcontext does).
+ * rest. x86-64 keeps rbx, rbp, r12-r15; aarch64 keeps x19-x30 and d8-d15.
+ * The floating-point environment (MXCSR, the x87 control word, FPCR: rounding mode and exception
+ * masks) is left alone: it belongs to the thread, shared by its coroutines, as the signal mask
+ * is. Saving and restoring MXCSR and the x87 word tripled the cost of a switch (ldmxcsr and fldcw
+ * serialize); a coroutine that changes the rounding mode restores it before it suspends.
  *
  * A new context's stack is laid out as if cf__ctx_switch had been called from the trampoline: the
  * first switch "returns" into it, and it calls entry(arg) with an aligned stack. The trampoline
@@ -33,14 +35,8 @@ __asm__(
     "    pushq %r13\n"
     "    pushq %r14\n"
     "    pushq %r15\n"
-    "    subq $8, %rsp\n"
-    "    stmxcsr (%rsp)\n"
-    "    fnstcw 4(%rsp)\n"
     "    movq %rsp, (%rdi)\n"
     "    movq (%rsi), %rsp\n"
-    "    ldmxcsr (%rsp)\n"
-    "    fldcw 4(%rsp)\n"
-    "    addq $8, %rsp\n"
     "    popq %r15\n"
     "    popq %r14\n"
     "    popq %r13\n"
@@ -67,7 +63,7 @@ void cf__ctx_make(cf__ctx *ctx, void *lo, size_t size, void (*entry)(void *), vo
     uintptr_t top = ((uintptr_t)lo + size) & ~(uintptr_t)15;
     /* After `ret` pops the trampoline's address, rsp = top - 16, so the trampoline's call leaves
      * rsp = 8 (mod 16) at entry, as the ABI wants. Below it: rbp, rbx, r12 (arg), r13 (entry),
-     * r14, r15, then the control words. */
+     * r14, r15. */
     uint64_t *sp = (uint64_t *)(top - 24);
     sp[0] = (uint64_t)(uintptr_t)cf__ctx_trampoline;
     sp[1] = 0;
@@ -78,10 +74,7 @@ void cf__ctx_make(cf__ctx *ctx, void *lo, size_t size, void (*entry)(void *), vo
     regs[3] = (uint64_t)(uintptr_t)arg;
     regs[4] = 0;
     regs[5] = 0;
-    uint32_t *cw = (uint32_t *)(regs - 1);
-    cw[0] = 0x1f80;                   /* MXCSR: all exceptions masked, round to nearest */
-    cw[1] = 0x037f;                   /* x87 control word, the ABI's initial value */
-    ctx->sp = regs - 1;
+    ctx->sp = regs;
 }
 
 #elif defined(__aarch64__)
