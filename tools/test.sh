@@ -3,23 +3,36 @@
 # and runs the whole suite three times: a normal build with warnings as errors, AddressSanitizer +
 # UndefinedBehaviorSanitizer, and ThreadSanitizer. It also checks the issues' exact declarations
 # (when ../shared/contract is there) and that an installed cfutures is found by pkg-config and by
-# CMake's find_package.   Usage: tools/test.sh [normal|asan|tsan|install|contract ...]
+# CMake's find_package, and runs the coroutine tests once more over the portable ucontext switch.
+# Usage: tools/test.sh [normal|asan|tsan|install|contract|ucontext|aarch64 ...]
+# (aarch64, not in the default list: cross-builds the context switch and runs a ping-pong under
+# qemu-user; it installs a cross compiler, about 200 MB.)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/tools/deps.sh"
 cf_install_deps
 jobs=$(nproc)
 steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(normal contract install asan tsan)
+[ ${#steps[@]} -eq 0 ] && steps=(normal contract install ucontext asan tsan)
 
-suite() {   # name, extra cmake args...
-    local name=$1; shift
+suite() {   # name, ctest regex (empty: all), extra cmake args...
+    local name=$1 only=$2; shift 2
     local dir="$root/build-test-$name"
     echo "=== $name build"
     cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCF_WERROR=ON "$@" >/dev/null
     cmake --build "$dir" -j"$jobs" >/dev/null
     echo "=== $name tests"
-    (cd "$dir" && ctest --output-on-failure -j"$jobs")
+    (cd "$dir" && ctest --output-on-failure -j"$jobs" ${only:+-R "$only"})
+}
+
+aarch64_check() {
+    echo "=== aarch64: the context switch, cross-built, under qemu-user"
+    cf_install_deps gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+    local tmp; tmp=$(mktemp -d)
+    aarch64-linux-gnu-gcc -std=c11 -D_GNU_SOURCE -O2 -static -I"$root/src" \
+        "$root/tools/switch_pingpong.c" "$root/src/loop/switch_asm.c" -o "$tmp/pingpong"
+    qemu-aarch64 "$tmp/pingpong"
+    rm -rf "$tmp"
 }
 
 install_check() {
@@ -64,9 +77,11 @@ contract_check() {
 
 for s in "${steps[@]}"; do
     case "$s" in
-        normal)   suite normal ;;
-        asan)     suite asan -DCF_SANITIZE=address,undefined ;;
-        tsan)     suite tsan -DCF_SANITIZE=thread ;;
+        normal)   suite normal "" ;;
+        asan)     suite asan "" -DCF_SANITIZE=address,undefined ;;
+        tsan)     suite tsan "" -DCF_SANITIZE=thread ;;
+        ucontext) suite ucontext test_loop -DCF_UCONTEXT=ON -DCF_BUILD_EXAMPLES=OFF ;;
+        aarch64)  aarch64_check ;;
         install)  install_check ;;
         contract) contract_check ;;
         *) echo "unknown step $s" >&2; exit 2 ;;
