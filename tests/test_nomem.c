@@ -228,6 +228,69 @@ START_TEST(ipc_without_memory)
 }
 END_TEST
 
+static int nm_bad;   /* the line of a failed check inside a coroutine (Check cannot allocate then) */
+#define NM_CHECK(c) do { if (!(c) && !nm_bad) nm_bad = __LINE__; } while (0)
+
+static void *nm_child(void *arg)
+{
+    (void)arg;
+    int r = cf_sleep(0.001);
+    NM_CHECK(r == 0 || r == ENOMEM);
+    return NULL;
+}
+
+static void *nm_parent(void *arg)
+{
+    (void)arg;
+    cf_loop *loop = cf_loop_current();
+    cf_future *fs[4];
+    int n = 0;
+    for (int i = 0; i < 4; i++) {
+        errno = 0;
+        cf_future *f = cf_loop_spawn(loop, nm_child, NULL);
+        if (!f) {
+            NM_CHECK(errno == ENOMEM);
+            continue;
+        }
+        fs[n++] = f;
+    }
+    void *v[4];
+    int r = cf_gather(fs, (size_t)n, 10, v);
+    /* ENOMEM: a child whose stack could not be had failed with it, or the wait itself found no
+     * room for its timer (then the children are left to the loop, which finishes them). */
+    NM_CHECK(r == 0 || r == ENOMEM);
+    for (int i = 0; i < n; i++) {
+        NM_CHECK(r != 0 || cf_future_done(fs[i]));
+        cf_future_unref(fs[i]);
+    }
+    return NULL;
+}
+
+/* Coroutines: every spawn either fails with ENOMEM or its future ends; nothing hangs. */
+START_TEST(loop_without_memory)
+{
+    for (long k = 0; k < 60; k++) {
+        inject(k);
+        errno = 0;
+        cf_loop *loop = cf_loop_new();
+        if (!loop) {
+            int e = errno;
+            stop();
+            ck_assert_int_eq(e, ENOMEM);
+            continue;
+        }
+        cf_future *f = cf_loop_spawn(loop, nm_parent, NULL);
+        int r = f ? cf_loop_run_until_complete(loop, f, NULL) : 0;
+        stop();   /* before asserting: Check allocates */
+        ck_assert_msg(nm_bad == 0, "check at line %d failed (k = %ld)", nm_bad, k);
+        ck_assert_msg(r == 0 || r == ENOMEM, "r = %d", r);
+        ck_assert(!f || cf_future_done(f));
+        cf_future_unref(f);
+        cf_loop_free(loop);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("nomem");
@@ -238,6 +301,7 @@ static Suite *suite(void)
     tcase_add_test(tc, pools_without_memory);
     tcase_add_test(tc, queues_without_memory);
     tcase_add_test(tc, ipc_without_memory);
+    tcase_add_test(tc, loop_without_memory);
     suite_add_tcase(s, tc);
     return s;
 }
