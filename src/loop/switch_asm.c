@@ -5,8 +5,9 @@
  * rest. x86-64 keeps rbx, rbp, r12-r15; aarch64 keeps x19-x30 and d8-d15.
  * The floating-point environment (MXCSR, the x87 control word, FPCR: rounding mode and exception
  * masks) is left alone: it belongs to the thread, shared by its coroutines, as the signal mask
- * is. Saving and restoring MXCSR and the x87 word tripled the cost of a switch (ldmxcsr and fldcw
- * serialize); a coroutine that changes the rounding mode restores it before it suspends.
+ * is. Saving and restoring MXCSR and the x87 word took most of a switch's time in perf (ldmxcsr
+ * and fldcw serialize); a coroutine that changes the rounding mode restores it before it
+ * suspends.
  *
  * A new context's stack is laid out as if cf__ctx_switch had been called from the trampoline: the
  * first switch "returns" into it, and it calls entry(arg) with an aligned stack. The trampoline
