@@ -1032,6 +1032,18 @@ static long rss_kib(void)
     return rss * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
+static long max_map_count(void)
+{
+    long n = 65530;   /* the kernel's default */
+    FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+    if (f) {
+        if (fscanf(f, "%ld", &n) != 1)
+            n = 65530;
+        fclose(f);
+    }
+    return n;
+}
+
 static int map_count(void)
 {
     return count_maps("");
@@ -1094,13 +1106,7 @@ START_TEST(a_hundred_thousand_sleeping_coroutines)
         cf_future_unref(fs[i]);
     }
     long per = (m.rss_peak - rss0) * 1024 / m.n;
-    long max_maps = 65530;
-    FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
-    if (f) {
-        if (fscanf(f, "%ld", &max_maps) != 1)
-            max_maps = 65530;
-        fclose(f);
-    }
+    long max_maps = max_map_count();
     fprintf(stderr, "%ld sleeping coroutines: %ld KiB resident (%ld bytes each), %d mappings "
                     "(%d before, max %ld), %.2f s\n",
             m.n, m.rss_peak - rss0, per, m.maps_peak, maps0, max_maps, took);
@@ -1183,13 +1189,7 @@ START_TEST(overflow_of_an_unguarded_stack_is_caught_by_the_canary)
         setrlimit(RLIMIT_CORE, &no_core);
         /* Use up the guarded budget (max_map_count / 4) with sleepers, so the next stack comes
          * from an unguarded arena. */
-        long max_maps = 65530;
-        FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
-        if (f) {
-            if (fscanf(f, "%ld", &max_maps) != 1)
-                max_maps = 65530;
-            fclose(f);
-        }
+        long max_maps = max_map_count();
         cf_loop *loop = cf_loop_new();
         many m = { 0 };
         m.n = max_maps / 4 + 1;
