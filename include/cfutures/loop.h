@@ -25,12 +25,13 @@
  * nothing.
  *
  * Stacks: 256 KiB of address space each, committed page by page as used; an idle coroutine costs
- * about 4.5 KiB (one page of stack). Stacks get a 64 KiB PROT_NONE guard (overflow is a SIGSEGV, not corruption) while
- * the process has fewer than vm.max_map_count / 4 guarded stacks (16,382 at the default 65,530),
- * since each guarded stack costs two kernel mappings; beyond that, stacks come unguarded from
- * shared arenas, and their lowest 64 bytes (a canary that must stay zero) are checked at every
- * switch (an overflow that
- * reaches it aborts with a message). Finished coroutines' stacks are reused. */
+ * about 4.5 KiB (one page of stack). A stack gets a 64 KiB PROT_NONE guard (overflow is a
+ * SIGSEGV, not corruption) while the process has fewer than vm.max_map_count / 4 guarded stacks
+ * (16,382 at the default 65,530), since each guarded stack costs two kernel mappings; beyond
+ * that, stacks come unguarded from shared arenas, and their lowest 64 bytes (a canary that must
+ * stay zero) are checked at every switch: an overflow that reaches them aborts with a message.
+ * Finished coroutines' stacks are reused. The floating-point environment (rounding mode) is the
+ * thread's, shared by its coroutines: restore it before awaiting if you change it. */
 #ifndef CFUTURES_LOOP_H
 #define CFUTURES_LOOP_H
 
@@ -70,8 +71,8 @@ CF_EXTERN void       cf_loop_stop(cf_loop *loop);
  * 0 (*value set) | ETIMEDOUT | ECANCELED (f was cancelled, or this coroutine was: ask
  * cf_task_cancelled()) | the future's error | EINVAL. A timeout cancels nothing. */
 CF_EXTERN int  cf_await(cf_future *f, double timeout, void **value);
-/* asyncio.sleep: 0 | ECANCELED (| ENOMEM: no room for its timer). In a coroutine it suspends (seconds <= 0: like cf_yield);
- * elsewhere it sleeps the thread. EINVAL for NaN. */
+/* asyncio.sleep: 0 | ECANCELED (| ENOMEM: no room for its timer). In a coroutine it suspends
+ * (seconds <= 0: like cf_yield); elsewhere it sleeps the thread. EINVAL for NaN. */
 CF_EXTERN int  cf_sleep(double seconds);
 /* Lets the other ready coroutines run, then resumes this one: 0 | ECANCELED. Outside a coroutine
  * it is sched_yield(). */

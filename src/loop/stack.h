@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #define CF__STACK_SIZE (256u * 1024)   /* usable bytes; address space, committed as touched */
-#define CF__GUARD_SIZE (64u * 1024)    /* PROT_NONE below a guarded stack: wider than any sane frame */
+#define CF__GUARD_SIZE (64u * 1024)    /* PROT_NONE below a guarded stack: wider than sane frames */
 #define CF__CANARY_WORDS 8             /* the lowest 64 bytes of an unguarded stack stay zero */
 
 typedef struct cf__stack {
