@@ -147,6 +147,8 @@ void cf__coro_switch_out(cf__coro *co, bool done)
 {
     cf_loop *loop = co->loop;
     cf__coro *next = done ? NULL : cf__loop_next_direct(loop);
+    if (next == co)
+        return;   /* it is the next ready coroutine itself (a lone cf_yield): carry on */
     if (next) {
         check_stack(co);
         cf__coro_running = next;
