@@ -148,6 +148,42 @@ static double cf_spawns(void)
     return SPAWNS / t;
 }
 
+/* ---- a coroutine awaiting a thread pool's future, pool idle before each sample ---- */
+
+static cf_executor *lat_pool;
+
+static void *await_samples(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < LAT_SAMPLES; i++) {
+        cf_sleep(0.0003);                  /* the workers and the loop fall asleep */
+        double t0 = now();
+        cf_future *f = cf_submit(lat_pool, trivial, (void *)(intptr_t)i);
+        void *v;
+        check(cf_await(f, CF_FOREVER, &v) == 0 && v == (void *)(intptr_t)i, "await latency");
+        lat_p[i] = now() - t0;
+        cf_future_unref(f);
+    }
+    return NULL;
+}
+
+static void await_latency_run(void)
+{
+    lat_pool = cf_thread_pool_new(&(cf_pool_opts){ .max_workers = 2 });
+    cf_loop *loop = cf_loop_new();
+    check(lat_pool && loop, "pool and loop");
+    cf_future *f = cf_loop_spawn(loop, await_samples, NULL);
+    check(cf_loop_run_until_complete(loop, f, NULL) == 0, "await samples");
+    cf_future_unref(f);
+    cf_loop_free(loop);
+    cf_executor_free(lat_pool);
+}
+
+static double await_p50(void) { await_latency_run(); return pct(0.50); }
+static double await_p99(void) { await_latency_run(); return pct(0.99); }
+static double thread_p50(void) { latency_samples(cf_thread_pool_new(&(cf_pool_opts){ .max_workers = 2 })); return pct(0.50); }
+static double thread_p99(void) { latency_samples(cf_thread_pool_new(&(cf_pool_opts){ .max_workers = 2 })); return pct(0.99); }
+
 void loop_figures(void)
 {
     figure("coroutine: context switch, ping-pong between two contexts", "cfutures", "switches/s", raw_switches);
@@ -155,4 +191,8 @@ void loop_figures(void)
     figure("coroutine: cf_yield between two coroutines, through the loop", "cfutures", "switches/s", cf_switches);
     figure("coroutine: cf_yield between two coroutines, through the loop", "swapcontext (ucontext)", "switches/s", ucontext_switches);
     figure("coroutine: spawn + complete 1M trivial coroutines", "cfutures", "coroutines/s", cf_spawns);
+    figure("coroutine: await an idle thread pool's future, submit->result p50", "cfutures", "us", await_p50);
+    figure("coroutine: await an idle thread pool's future, submit->result p50", "cfutures from a plain thread (cf_future_result)", "us", thread_p50);
+    figure("coroutine: await an idle thread pool's future, submit->result p99", "cfutures", "us", await_p99);
+    figure("coroutine: await an idle thread pool's future, submit->result p99", "cfutures from a plain thread (cf_future_result)", "us", thread_p99);
 }

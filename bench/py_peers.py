@@ -121,6 +121,23 @@ def asyncio_spawns(n=1_000_000):
     return n / t
 
 
+def asyncio_executor_latency(n=500):
+    # A coroutine awaiting ThreadPoolExecutor work (run_in_executor), idle before each sample.
+    async def main():
+        loop = asyncio.get_running_loop()
+        samples = []
+        with ThreadPoolExecutor(2) as ex:
+            for i in range(n):
+                await asyncio.sleep(0.0003)
+                t0 = time.perf_counter()
+                v = await loop.run_in_executor(ex, triv, i)
+                samples.append((time.perf_counter() - t0) * 1e6)
+                assert v == i
+        return sorted(samples)
+
+    return asyncio.run(main())
+
+
 def figure(fig, unit, fn, impl="Python ThreadPoolExecutor", reps=REPS):
     if FILTER not in fig:
         return
@@ -148,5 +165,9 @@ if __name__ == "__main__":
            "Python asyncio (task switch: sleep(0))")
     figure("coroutine: spawn + complete 1M trivial coroutines", "coroutines/s", asyncio_spawns,
            "Python asyncio create_task + gather")
+    figure("coroutine: await an idle thread pool's future, submit->result p50", "us",
+           lambda: asyncio_executor_latency()[250], "Python asyncio run_in_executor")
+    figure("coroutine: await an idle thread pool's future, submit->result p99", "us",
+           lambda: asyncio_executor_latency()[494], "Python asyncio run_in_executor")
     figure("cpu-bound: primes below 20M in 64 chunks, 2 workers", "numbers/s", proc_primes,
            PPE + " (pure Python, below 1M)", min(REPS, 3))

@@ -41,7 +41,9 @@ int cf__coro_wait_future(cf__coro *co, cf_future *f, const cf__deadline *d)
     cf__coro_arm(co);
     if (!cf__future_listen(f, &w.l))
         return cf__coro_unarm(co, 0);   /* done meanwhile */
+    co->loop->future_waits++;
     int r = cf__coro_park(co, d);
+    co->loop->future_waits--;
     cf__future_unlisten(f, &w.l);
     return r;
 }

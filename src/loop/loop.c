@@ -16,9 +16,13 @@
  *   loop clears `notified` and then looks at the remote list under rlock: whichever of the two
  *   takes rlock first, the item is either seen or the eventfd written. A busy loop never clears
  *   it, so completions from other threads cost it no syscall.
+ * - Before sleeping while a coroutine awaits a future, the loop watches the remote list for up to
+ *   30 us, yielding the CPU (spin_for_remote): a thread pool's result usually comes back within a
+ *   wake-up's time, and the completing thread then writes no eventfd (notified is still set).
  * - Both lists link coroutines through co->next; a coroutine is in at most one of them, once
  *   (a spawn, or one won wake). */
 #include <errno.h>
+#include <sched.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,6 +37,7 @@
 #define EVENTS_PER_POLL 64
 #define IO_EVERY        16
 #define PASS_MIN        64   /* coroutine runs a pass may make, at least */
+#define SPIN_NS      30000   /* how long an idle loop watches for a future's completion */
 
 CF__TLS cf_loop *cf__loop_running;
 
@@ -180,9 +185,30 @@ static int sleep_ms(cf_loop *loop)
     return ms > INT32_MAX ? INT32_MAX : (int)ms;
 }
 
+/* A coroutine awaits a future that another thread will complete, often within a wake-up's time:
+ * before sleeping in epoll, watch the remote list for a moment. It yields while it watches: on a
+ * small machine the thread that will complete the future may be queued on this CPU. */
+static bool spin_for_remote(cf_loop *loop)
+{
+    /* Watching: completers need not write the eventfd meanwhile. If nothing comes, poll_io
+     * clears notified and looks under rlock before it sleeps, as usual. */
+    atomic_store_explicit(&loop->notified, 1, memory_order_relaxed);
+    uint64_t until = cf__mono_ns() + SPIN_NS;
+    while (!atomic_load_explicit(&loop->remote_any, memory_order_relaxed)) {
+        cf__timer *t = cf__timer_first(&loop->timers);
+        uint64_t now = cf__mono_ns();
+        if (now >= until || (t && t->at <= now))
+            return false;
+        sched_yield();
+    }
+    return true;
+}
+
 static void poll_io(cf_loop *loop, bool block)
 {
     int timeout = 0;
+    if (block && loop->future_waits && spin_for_remote(loop) && !loop->fd_waits)
+        return;   /* it came: no syscall at all */
     if (block) {
         atomic_store_explicit(&loop->notified, 0, memory_order_relaxed);
         cf__lock_acquire(&loop->rlock);

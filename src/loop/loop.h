@@ -60,6 +60,7 @@ struct cf_loop {
     cf__coro        *all;
     cf__timer_heap   timers;
     size_t           fd_waits;             /* coroutines in cf_await_fd */
+    size_t           future_waits;         /* coroutines parked on a future (see spin_for_remote) */
     unsigned         passes;
     cf__ctx          sched;                /* the context of the thread running the loop */
     cf__owner        owner;                /* hooks on the coroutines' futures */
