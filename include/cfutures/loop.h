@@ -71,7 +71,7 @@ CF_EXTERN void       cf_loop_stop(cf_loop *loop);
  * 0 (*value set) | ETIMEDOUT | ECANCELED (f was cancelled, or this coroutine was: ask
  * cf_task_cancelled()) | the future's error | EINVAL. A timeout cancels nothing. */
 CF_EXTERN int  cf_await(cf_future *f, double timeout, void **value);
-/* asyncio.sleep: 0 | ECANCELED (| ENOMEM: no room for its timer). In a coroutine it suspends
+/* asyncio.sleep: 0 | ECANCELED. In a coroutine it suspends
  * (seconds <= 0: like cf_yield); elsewhere it sleeps the thread. EINVAL for NaN. */
 CF_EXTERN int  cf_sleep(double seconds);
 /* Lets the other ready coroutines run, then resumes this one: 0 | ECANCELED. Outside a coroutine

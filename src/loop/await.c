@@ -85,8 +85,7 @@ CF_EXTERN int cf_sleep(double seconds)
         return ECANCELED;
     cf__coro_arm(co);
     int r = cf__coro_park(co, &d);
-    return r == ETIMEDOUT ? 0 : r;   /* ETIMEDOUT is the sleep ending; ECANCELED, or ENOMEM (no
-                                        room in the timer heap) */
+    return r == ECANCELED ? ECANCELED : 0;   /* ETIMEDOUT is the sleep ending */
 }
 
 #define POLL_EVENTS (POLLIN | POLLOUT | POLLPRI)

@@ -180,13 +180,15 @@ static bool start(cf_loop *loop, cf__coro *co)
         drop(loop, co);
         return false;
     }
-    if (cf__stack_get(&loop->stacks, &co->stack) != 0) {
+    if (cf__timer_reserve(&loop->timers, loop->nstarted + 1) != 0 ||
+        cf__stack_get(&loop->stacks, &co->stack) != 0) {
         cf__future_complete_owner(co->future, CF_FINISHED, ENOMEM, NULL,
                                   NULL, 0);
         drop(loop, co);
         return false;
     }
     co->started = true;
+    loop->nstarted++;
     cf__ctx_make(&co->ctx, co->stack.lo, CF__STACK_SIZE, coro_main, co);
     cf__task_leave(cf__task_enter(&co->task, co->future, NULL));   /* fresh err/msg */
     co->tsan_fiber = cf__tsan_create();
@@ -208,6 +210,7 @@ static void finish(cf_loop *loop, cf__coro *co)
         co->all_next->all_prev = co->all_prev;
     cf__stack_put(&loop->stacks, co->stack);
     cf__tsan_destroy(co->tsan_fiber);
+    loop->nstarted--;
 
     cf_future *f = co->future;
     cf__lock_acquire(&f->lock);
@@ -305,8 +308,7 @@ int cf__coro_park(cf__coro *co, const cf__deadline *d)
         return cf__coro_unarm(co, ETIMEDOUT);
     if (d && !d->forever) {
         co->timer.at = ns_of(&d->at);
-        if (cf__timer_add(&co->loop->timers, &co->timer) != 0)
-            return cf__coro_unarm(co, ENOMEM);
+        cf__timer_add(&co->loop->timers, &co->timer);   /* reserved when co started */
     }
     return parked(co);
 }

@@ -58,7 +58,8 @@ struct cf_loop {
     atomic_bool      running;
     atomic_size_t    live;                 /* spawned and not finished */
     cf__coro        *all;
-    cf__timer_heap   timers;
+    cf__timer_heap   timers;               /* room for one timer per started coroutine */
+    size_t           nstarted;
     size_t           fd_waits;             /* coroutines in cf_await_fd */
     size_t           future_waits;         /* coroutines parked on a future (see spin_for_remote) */
     unsigned         passes;

@@ -54,20 +54,26 @@ static void sift_down(cf__timer_heap *h, size_t i)
     place(h, i, t);
 }
 
-int cf__timer_add(cf__timer_heap *h, cf__timer *t)
+int cf__timer_reserve(cf__timer_heap *h, size_t n)
 {
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 64;
-        cf__timer **v = realloc(h->v, cap * sizeof *v);
-        if (!v)
-            return ENOMEM;
-        h->v = v;
-        h->cap = cap;
-    }
+    if (n <= h->cap)
+        return 0;
+    size_t cap = h->cap ? h->cap : 64;
+    while (cap < n)
+        cap *= 2;
+    cf__timer **v = realloc(h->v, cap * sizeof *v);
+    if (!v)
+        return ENOMEM;
+    h->v = v;
+    h->cap = cap;
+    return 0;
+}
+
+void cf__timer_add(cf__timer_heap *h, cf__timer *t)
+{
     t->seq = h->seq++;
     h->v[h->n++] = t;
     sift_up(h, h->n - 1);
-    return 0;
 }
 
 void cf__timer_remove(cf__timer_heap *h, cf__timer *t)

@@ -19,7 +19,10 @@ typedef struct cf__timer_heap {
     uint64_t    seq;
 } cf__timer_heap;
 
-int        cf__timer_add(cf__timer_heap *h, cf__timer *t);   /* 0 | ENOMEM */
+/* Room for n timers: 0 | ENOMEM. The loop reserves one per started coroutine (a coroutine
+ * waits on at most one timer), so that adding one never allocates and an await never fails. */
+int        cf__timer_reserve(cf__timer_heap *h, size_t n);
+void       cf__timer_add(cf__timer_heap *h, cf__timer *t);   /* within the reserve */
 void       cf__timer_remove(cf__timer_heap *h, cf__timer *t); /* no-op when not in the heap */
 /* The earliest timer, or NULL. */
 static inline cf__timer *cf__timer_first(const cf__timer_heap *h) { return h->n ? h->v[0] : NULL; }
