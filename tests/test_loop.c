@@ -1308,6 +1308,89 @@ START_TEST(threads_complete_and_cancel_while_coroutines_await)
 }
 END_TEST
 
+/* Two loops on two threads, each coroutine awaiting a coroutine of the other loop: every wake-up
+ * crosses threads (the remote list and the eventfd), in both directions at once, with random
+ * yields and sleeps in between. */
+#define CROSS_N 300
+
+typedef struct cross {
+    cf_loop   *loop[2];
+    cf_future *fs[2][CROSS_N];
+    atomic_int spawned;
+    cf_future *all_spawned;
+} cross;
+
+typedef struct cross_arg {
+    cross *c;
+    int    side, i;
+} cross_arg;
+
+static cross_arg cross_args[2][CROSS_N];
+
+static void *cross_coro(void *arg)
+{
+    cross_arg *a = arg;
+    cross *c = a->c;
+    uint32_t seed = (uint32_t)(a->side * CROSS_N + a->i + 1);
+    /* Wait until the other side's futures all exist (published by the main thread). */
+    HOT_ASSERT(cf_await(c->all_spawned, 60, NULL) == 0);
+    if (rnd(&seed) % 4 == 0)
+        cf_sleep(0.0001 * (rnd(&seed) % 10));
+    if (rnd(&seed) % 2 == 0)
+        cf_yield();
+    int peer = a->i == 0 ? -1 : (int)(rnd(&seed) % (uint32_t)a->i);   /* an earlier one: no cycle */
+    intptr_t sum = a->i;
+    if (peer >= 0) {
+        void *v = NULL;
+        HOT_ASSERT(cf_await(c->fs[!a->side][peer], 60, &v) == 0);
+        HOT_ASSERT((intptr_t)v >= peer);
+        sum += 1;
+    }
+    return (void *)sum;
+}
+
+static void *run_side(void *arg)
+{
+    return (void *)(intptr_t)cf_loop_run(arg);
+}
+
+START_TEST(two_loops_on_two_threads_await_each_other)
+{
+    int rounds = (int)cf_scaled(8);
+    for (int round = 0; round < rounds; round++) {
+        static cross c;
+        memset(&c, 0, sizeof c);
+        c.all_spawned = cf_future_new();
+        for (int side = 0; side < 2; side++) {
+            c.loop[side] = cf_loop_new();
+            for (int i = 0; i < CROSS_N; i++) {
+                cross_args[side][i] = (cross_arg){ &c, side, i };
+                c.fs[side][i] = cf_loop_spawn(c.loop[side], cross_coro, &cross_args[side][i]);
+            }
+        }
+        pthread_t t[2];
+        for (int side = 0; side < 2; side++)
+            pthread_create(&t[side], NULL, run_side, c.loop[side]);
+        cf_future_set_result(c.all_spawned, NULL);   /* from a third thread: both loops wake */
+        for (int side = 0; side < 2; side++) {
+            void *r;
+            pthread_join(t[side], &r);
+            ck_assert_int_eq((int)(intptr_t)r, 0);
+        }
+        for (int side = 0; side < 2; side++) {
+            for (int i = 0; i < CROSS_N; i++) {
+                void *v;
+                HOT_ASSERT(cf_future_result(c.fs[side][i], 0, &v) == 0);
+                HOT_ASSERT((intptr_t)v == i + (i > 0));
+                cf_future_unref(c.fs[side][i]);
+            }
+            cf_loop_free(c.loop[side]);
+        }
+        cf_future_unref(c.all_spawned);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("loop");
@@ -1338,6 +1421,7 @@ static Suite *suite(void)
     tcase_add_test(tc, stack_overflow_hits_the_guard_page);
     tcase_add_test(tc, overflow_of_an_unguarded_stack_is_caught_by_the_canary);
     tcase_add_test(tc, threads_complete_and_cancel_while_coroutines_await);
+    tcase_add_test(tc, two_loops_on_two_threads_await_each_other);
     suite_add_tcase(s, tc);
     return s;
 }
