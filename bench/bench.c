@@ -210,7 +210,7 @@ void latency_samples(cf_executor *ex)
 {
     check(ex != NULL, "executor");
     for (int i = 0; i < LAT_SAMPLES; i++) {
-        usleep(300);                         /* let the workers fall asleep: idle pool */
+        cf_sleep(0.0003);   /* let the workers fall asleep: idle pool (in a coroutine, the loop too) */
         double t0 = now();
         cf_future *f = cf_submit(ex, triv, (void *)(intptr_t)i);
         void *v;

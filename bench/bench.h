@@ -20,7 +20,8 @@ void   dump_latency(const char *impl);  /* lat_p to $CF_BENCH_DATA/latency_<impl
 #include <cfutures.h>
 /* n trivial tasks submitted to ex, then every result checked; frees ex. Returns tasks/s. */
 double submit_wait_all(cf_executor *ex, long n);
-/* LAT_SAMPLES submit->result round trips on ex, each on an idle pool, into lat_p; frees ex. */
+/* LAT_SAMPLES submit->result round trips on ex, each on an idle pool, into lat_p; frees ex.
+ * Called in a coroutine, its sleeps and waits suspend the coroutine (bench_loop.c). */
 void   latency_samples(cf_executor *ex);
 
 void   process_pool_figures(void);      /* bench_process.c */

@@ -150,33 +150,21 @@ static double cf_spawns(void)
 
 /* ---- a coroutine awaiting a thread pool's future, pool idle before each sample ---- */
 
-static cf_executor *lat_pool;
-
-static void *await_samples(void *arg)
+static void *await_samples(void *pool)
 {
-    (void)arg;
-    for (int i = 0; i < LAT_SAMPLES; i++) {
-        cf_sleep(0.0003);                  /* the workers and the loop fall asleep */
-        double t0 = now();
-        cf_future *f = cf_submit(lat_pool, trivial, (void *)(intptr_t)i);
-        void *v;
-        check(cf_await(f, CF_FOREVER, &v) == 0 && v == (void *)(intptr_t)i, "await latency");
-        lat_p[i] = now() - t0;
-        cf_future_unref(f);
-    }
+    latency_samples(pool);   /* in a coroutine: cf_sleep and cf_future_result suspend it */
     return NULL;
 }
 
 static void await_latency_run(void)
 {
-    lat_pool = cf_thread_pool_new(&(cf_pool_opts){ .max_workers = 2 });
+    cf_executor *pool = cf_thread_pool_new(&(cf_pool_opts){ .max_workers = 2 });
     cf_loop *loop = cf_loop_new();
-    check(lat_pool && loop, "pool and loop");
-    cf_future *f = cf_loop_spawn(loop, await_samples, NULL);
+    check(pool && loop, "pool and loop");
+    cf_future *f = cf_loop_spawn(loop, await_samples, pool);
     check(cf_loop_run_until_complete(loop, f, NULL) == 0, "await samples");
     cf_future_unref(f);
     cf_loop_free(loop);
-    cf_executor_free(lat_pool);
 }
 
 static double await_p50(void) { await_latency_run(); return pct(0.50); }
