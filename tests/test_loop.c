@@ -349,6 +349,12 @@ START_TEST(await_futures_completed_by_threads)
 }
 END_TEST
 
+static void *cf_future_set_result_task(void *f)   /* a pool task that completes f */
+{
+    cf_future_set_result(f, (void *)1);
+    return NULL;
+}
+
 static void *square(void *arg)
 {
     intptr_t x = (intptr_t)arg;
@@ -1018,6 +1024,63 @@ START_TEST(a_loop_may_be_run_by_different_threads_in_turn)
 }
 END_TEST
 
+/* A done-callback runs in the thread that completed the future (here a pool worker); spawning a
+ * coroutine from it is asyncio's call_soon_threadsafe: the work hops onto the loop's thread. */
+typedef struct hop {
+    cf_loop   *loop;
+    pthread_t  loop_thread;
+    cf_future *spawned;
+    bool       on_loop_thread, in_worker;
+} hop;
+
+static void *on_loop(void *arg)
+{
+    hop *h = arg;
+    h->on_loop_thread = pthread_equal(pthread_self(), h->loop_thread) && cf_loop_current() == h->loop;
+    return (void *)11;
+}
+
+static void hop_callback(cf_future *f, void *arg)
+{
+    (void)f;
+    hop *h = arg;
+    h->in_worker = !pthread_equal(pthread_self(), h->loop_thread);
+    h->spawned = cf_loop_spawn(h->loop, on_loop, h);
+}
+
+static void *submit_and_hop(void *arg)
+{
+    hop *h = arg;
+    cf_executor *pool = cf_thread_pool_new(NULL);
+    cf_future *f = cf_future_new();
+    ck_assert_int_eq(cf_future_add_done_callback(f, hop_callback, h), 0);
+    /* A pool worker completes f inside its task: the callback runs there, before the task ends,
+     * so awaiting the task orders h->spawned before us. */
+    cf_future *setter = cf_submit(pool, cf_future_set_result_task, f);
+    ck_assert_int_eq(cf_await(setter, 10, NULL), 0);
+    ck_assert_ptr_nonnull(h->spawned);
+    void *v;
+    ck_assert_int_eq(cf_await(h->spawned, 10, &v), 0);
+    ck_assert_ptr_eq(v, (void *)11);
+    cf_future_unref(h->spawned);
+    cf_future_unref(setter);
+    cf_future_unref(f);
+    cf_executor_free(pool);
+    return NULL;
+}
+
+START_TEST(callbacks_hop_onto_the_loop_thread_by_spawning)
+{
+    hop h = { .loop = cf_loop_new(), .loop_thread = pthread_self() };
+    cf_future *f = cf_loop_spawn(h.loop, submit_and_hop, &h);
+    ck_assert_int_eq(cf_loop_run_until_complete(h.loop, f, NULL), 0);
+    ck_assert(h.in_worker);
+    ck_assert(h.on_loop_thread);
+    cf_future_unref(f);
+    cf_loop_free(h.loop);
+}
+END_TEST
+
 /* ---- scale and stacks ---- */
 
 static long rss_kib(void)
@@ -1415,6 +1478,7 @@ static Suite *suite(void)
     tcase_add_test(tc, own_cancellation_is_told_apart_and_does_not_spread);
     tcase_add_test(tc, stop_makes_run_return_eintr);
     tcase_add_test(tc, spawn_from_another_thread_while_running);
+    tcase_add_test(tc, callbacks_hop_onto_the_loop_thread_by_spawning);
     tcase_add_test(tc, free_cancels_what_is_left);
     tcase_add_test(tc, a_loop_may_be_run_by_different_threads_in_turn);
     tcase_add_test(tc, a_hundred_thousand_sleeping_coroutines);
