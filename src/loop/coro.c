@@ -14,7 +14,16 @@
  *   wake_reason and queues the coroutine. Queuing publishes wake_reason (the ready list is the
  *   loop thread's own; the remote list is under rlock).
  * - Each coroutine has its own task context (task.h), swapped in and out with it, so
- *   cf_task_cancelled and cf_task_fail speak of the coroutine running now. */
+ *   cf_task_cancelled and cf_task_fail speak of the coroutine running now.
+ * - Switching out goes to the next ready coroutine directly when the loop allows it
+ *   (cf__loop_next_direct), else to the scheduler. Whoever switches sets cf__coro_running and
+ *   the task context for the coroutine it enters, so the scheduler, when it gets the thread back,
+ *   finds out from cf__coro_running which coroutine gave it back (maybe not the one it resumed).
+ *   A finished coroutine always goes back to the scheduler: its stack can only be released from
+ *   another one.
+ * - Sanitizers: every switch is announced (fiber_san.h). The scheduler's stack bounds, which
+ *   AddressSanitizer needs for switches back to it, are learned only on entries from the
+ *   scheduler (from_sched), since a run may happen on another thread each time. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
