@@ -1083,6 +1083,37 @@ END_TEST
 
 /* ---- scale and stacks ---- */
 
+static void *use_stack(void *arg)
+{
+    size_t n = (size_t)arg;
+    char *p = __builtin_alloca(n);
+    memset(p, 1, n);
+    __asm__ volatile("" : : "r"(p) : "memory");
+    cf_yield();                          /* and survive a switch with it */
+    return (void *)(uintptr_t)p[n - 1];
+}
+
+START_TEST(stack_size_is_set_before_the_first_coroutine)
+{
+    cf_loop *loop = cf_loop_new();
+    ck_assert_int_eq(cf_loop_set_stack_size(NULL, 1 << 20), EINVAL);
+    ck_assert_int_eq(cf_loop_set_stack_size(loop, 1000), EINVAL);
+    ck_assert_int_eq(cf_loop_set_stack_size(loop, (size_t)2 << 30), EINVAL);
+    ck_assert_int_eq(cf_loop_set_stack_size(loop, (4 << 20) + 1), 0);   /* rounded up to pages */
+    /* 3 MiB of locals: far past the default 256 KiB. */
+    cf_future *f = cf_loop_spawn(loop, use_stack, (void *)(size_t)(3 << 20));
+    cf_future *g = cf_loop_spawn(loop, use_stack, (void *)(size_t)(3 << 20));
+    void *v;
+    ck_assert_int_eq(cf_loop_run_until_complete(loop, f, &v), 0);
+    ck_assert_ptr_eq(v, (void *)1);
+    ck_assert_int_eq(cf_loop_run_until_complete(loop, g, &v), 0);
+    ck_assert_int_eq(cf_loop_set_stack_size(loop, 1 << 20), EBUSY);   /* stacks exist now */
+    cf_future_unref(f);
+    cf_future_unref(g);
+    cf_loop_free(loop);
+}
+END_TEST
+
 static long rss_kib(void)
 {
     FILE *f = fopen("/proc/self/statm", "r");
@@ -1481,6 +1512,7 @@ static Suite *suite(void)
     tcase_add_test(tc, callbacks_hop_onto_the_loop_thread_by_spawning);
     tcase_add_test(tc, free_cancels_what_is_left);
     tcase_add_test(tc, a_loop_may_be_run_by_different_threads_in_turn);
+    tcase_add_test(tc, stack_size_is_set_before_the_first_coroutine);
     tcase_add_test(tc, a_hundred_thousand_sleeping_coroutines);
     tcase_add_test(tc, stack_overflow_hits_the_guard_page);
     tcase_add_test(tc, overflow_of_an_unguarded_stack_is_caught_by_the_canary);

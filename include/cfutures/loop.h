@@ -24,8 +24,8 @@
  * coroutine does not cancel what it awaits; a timeout on an await gives ETIMEDOUT and cancels
  * nothing.
  *
- * Stacks: 256 KiB of address space each, committed page by page as used; an idle coroutine costs
- * about 4.5 KiB (one page of stack). A stack gets a 64 KiB PROT_NONE guard (overflow is a
+ * Stacks: 256 KiB of address space each by default (cf_loop_set_stack_size), committed page by
+ * page as used; an idle coroutine costs about 4.5 KiB (one page of stack). A stack gets a 64 KiB PROT_NONE guard (overflow is a
  * SIGSEGV, not corruption) while the process has fewer than vm.max_map_count / 4 guarded stacks
  * (16,382 at the default 65,530), since each guarded stack costs two kernel mappings; beyond
  * that, stacks come unguarded from shared arenas, and their lowest 64 bytes (a canary that must
@@ -63,6 +63,10 @@ CF_EXTERN cf_future *cf_loop_spawn(cf_loop *loop, cf_fn fn, void *arg);
 CF_EXTERN int        cf_loop_run_until_complete(cf_loop *loop, cf_future *f, void **value);
 /* Runs the loop until no coroutine is left: 0 | EINTR after cf_loop_stop | EBUSY as above. */
 CF_EXTERN int        cf_loop_run(cf_loop *loop);
+/* The stack size of the loop's coroutines (default 256 KiB; rounded up to whole pages; address
+ * space, committed only as used). 0 | EINVAL (NULL, below 16 KiB or above 1 GiB) | EBUSY (the
+ * loop is running or has run a coroutine: call it right after cf_loop_new). */
+CF_EXTERN int        cf_loop_set_stack_size(cf_loop *loop, size_t bytes);
 /* Thread-safe: makes the running loop return EINTR after the coroutines that are ready now have
  * run. Said while the loop is not running, it makes the next run stop after one pass (asyncio). */
 CF_EXTERN void       cf_loop_stop(cf_loop *loop);

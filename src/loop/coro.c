@@ -163,7 +163,7 @@ void cf__coro_switch_out(cf__coro *co, bool done)
         cf__coro_running = next;
         cf__task_swap(&next->task);
         loop->from_sched = false;
-        cf__san_start(&co->asan_fake, next->stack.lo, CF__STACK_SIZE);
+        cf__san_start(&co->asan_fake, next->stack.lo, loop->stacks.size);
         cf__tsan_switch(next->tsan_fiber);
         cf__ctx_switch(&co->ctx, &next->ctx);
     } else {
@@ -198,7 +198,7 @@ static bool start(cf_loop *loop, cf__coro *co)
     }
     co->started = true;
     loop->nstarted++;
-    cf__ctx_make(&co->ctx, co->stack.lo, CF__STACK_SIZE, coro_main, co);
+    cf__ctx_make(&co->ctx, co->stack.lo, loop->stacks.size, coro_main, co);
     cf__task_leave(cf__task_enter(&co->task, co->future, NULL));   /* fresh err/msg */
     co->tsan_fiber = cf__tsan_create();
     co->all_prev = NULL;
@@ -244,7 +244,7 @@ void cf__loop_resume(cf_loop *loop, cf__coro *co)
     cf__coro_running = co;
     cf__task_ctx *outer = cf__task_swap(&co->task);
     loop->from_sched = true;
-    cf__san_start(&loop->sched_fake, co->stack.lo, CF__STACK_SIZE);
+    cf__san_start(&loop->sched_fake, co->stack.lo, loop->stacks.size);
     cf__tsan_switch(co->tsan_fiber);
     cf__ctx_switch(&loop->sched, &co->ctx);
     cf__san_finish(loop->sched_fake, NULL, NULL);

@@ -62,6 +62,7 @@ CF_EXTERN cf_loop *cf_loop_new(void)
         return NULL;
     }
     cf__lock_init(&loop->rlock);
+    loop->stacks.size = CF__STACK_SIZE;
     loop->ready_tail = NULL;
     cf__coro_owner_init(&loop->owner);
     return loop;
@@ -318,6 +319,20 @@ CF_EXTERN void cf_loop_stop(cf_loop *loop)
         return;
     atomic_store(&loop->stop, true);
     cf__loop_ring(loop);
+}
+
+CF_EXTERN int cf_loop_set_stack_size(cf_loop *loop, size_t bytes)
+{
+    if (!loop || bytes < CF__STACK_MIN || bytes > CF__STACK_MAX)
+        return EINVAL;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    bytes = (bytes + page - 1) / page * page;
+    /* Stacks of the old size may be in use or pooled: only a loop that never started a
+     * coroutine may change it (and only while it is not running). */
+    if (atomic_load(&loop->running) || loop->stacks.nfree || loop->stacks.arenas || loop->nstarted)
+        return EBUSY;
+    loop->stacks.size = bytes;
+    return 0;
 }
 
 CF_EXTERN double cf_loop_time(cf_loop *loop)

@@ -71,15 +71,15 @@ static int push_free(cf__stack_pool *p, cf__stack s)
     return 0;
 }
 
-static int new_guarded(cf__stack *s)
+static int new_guarded(cf__stack_pool *p, cf__stack *s)
 {
-    void *m = mmap(NULL, CF__GUARD_SIZE + CF__STACK_SIZE, PROT_NONE,
+    void *m = mmap(NULL, CF__GUARD_SIZE + p->size, PROT_NONE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (m == MAP_FAILED)
         return ENOMEM;
     s->lo = (char *)m + CF__GUARD_SIZE;
-    if (mprotect(s->lo, CF__STACK_SIZE, PROT_READ | PROT_WRITE) != 0) {
-        munmap(m, CF__GUARD_SIZE + CF__STACK_SIZE);
+    if (mprotect(s->lo, p->size, PROT_READ | PROT_WRITE) != 0) {
+        munmap(m, CF__GUARD_SIZE + p->size);
         return ENOMEM;
     }
     s->guarded = true;
@@ -103,7 +103,7 @@ static int new_arena(cf__stack_pool *p, cf__stack *s)
         p->free = n;
         p->cap = cap;
     }
-    a->base = mmap(NULL, (size_t)ARENA_STACKS * CF__STACK_SIZE, PROT_READ | PROT_WRITE,
+    a->base = mmap(NULL, (size_t)ARENA_STACKS * p->size, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (a->base == MAP_FAILED) {
         free(a);
@@ -114,8 +114,8 @@ static int new_arena(cf__stack_pool *p, cf__stack *s)
     /* Handed out from the top down, so that an overflow runs into a neighbour in the arena
      * (caught by the canary) rather than into whatever is mapped below it. */
     for (size_t i = 0; i < ARENA_STACKS - 1; i++)
-        p->free[p->nfree++] = (cf__stack){ (char *)a->base + i * CF__STACK_SIZE, false };
-    *s = (cf__stack){ (char *)a->base + (ARENA_STACKS - 1) * CF__STACK_SIZE, false };
+        p->free[p->nfree++] = (cf__stack){ (char *)a->base + i * p->size, false };
+    *s = (cf__stack){ (char *)a->base + (ARENA_STACKS - 1) * p->size, false };
     return 0;
 }
 
@@ -123,12 +123,12 @@ int cf__stack_get(cf__stack_pool *p, cf__stack *s)
 {
     if (p->nfree > 0) {
         *s = p->free[--p->nfree];
-        UNPOISON(s->lo, CF__STACK_SIZE);
+        UNPOISON(s->lo, p->size);
     } else {
         pthread_once(&limits_once, read_limits);
         int r = ENOMEM;
         if (atomic_fetch_add(&guarded_now, 1) < guarded_max) {
-            if ((r = new_guarded(s)) != 0)
+            if ((r = new_guarded(p, s)) != 0)
                 atomic_fetch_sub(&guarded_now, 1);
         } else {
             atomic_fetch_sub(&guarded_now, 1);
@@ -141,9 +141,9 @@ int cf__stack_get(cf__stack_pool *p, cf__stack *s)
     return 0;
 }
 
-static void unmap_guarded(cf__stack s)
+static void unmap_guarded(cf__stack_pool *p, cf__stack s)
 {
-    munmap((char *)s.lo - CF__GUARD_SIZE, CF__GUARD_SIZE + CF__STACK_SIZE);
+    munmap((char *)s.lo - CF__GUARD_SIZE, CF__GUARD_SIZE + p->size);
     atomic_fetch_sub(&guarded_now, 1);
 }
 
@@ -151,16 +151,16 @@ void cf__stack_put(cf__stack_pool *p, cf__stack s)
 {
     if (p->nfree >= POOL_WARM) {
         if (s.guarded) {
-            unmap_guarded(s);
+            unmap_guarded(p, s);
             return;
         }
-        madvise(s.lo, CF__STACK_SIZE, MADV_DONTNEED);
+        madvise(s.lo, p->size, MADV_DONTNEED);
     }
     if (push_free(p, s) != 0) {
         /* No memory for the list: a guarded stack can still go; an arena's stays mapped (and
          * is freed with the pool) but is lost to reuse. */
         if (s.guarded)
-            unmap_guarded(s);
+            unmap_guarded(p, s);
     }
 }
 
@@ -168,12 +168,12 @@ void cf__stack_pool_destroy(cf__stack_pool *p)
 {
     for (size_t i = 0; i < p->nfree; i++)
         if (p->free[i].guarded)
-            unmap_guarded(p->free[i]);
+            unmap_guarded(p, p->free[i]);
     for (cf__stack_arena *a = p->arenas, *next; a; a = next) {
         next = a->next;
-        munmap(a->base, (size_t)ARENA_STACKS * CF__STACK_SIZE);
+        munmap(a->base, (size_t)ARENA_STACKS * p->size);
         free(a);
     }
     free(p->free);
-    *p = (cf__stack_pool){ 0 };
+    *p = (cf__stack_pool){ .size = p->size };
 }

@@ -6,12 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CF__STACK_SIZE (256u * 1024)   /* usable bytes; address space, committed as touched */
+#define CF__STACK_SIZE (256u * 1024)   /* default usable bytes; address space, committed as touched */
+#define CF__STACK_MIN  (16u * 1024)
+#define CF__STACK_MAX  (1024u * 1024 * 1024)
 #define CF__GUARD_SIZE (64u * 1024)    /* PROT_NONE below a guarded stack: wider than sane frames */
 #define CF__CANARY_WORDS 8             /* the lowest 64 bytes of an unguarded stack stay zero */
 
 typedef struct cf__stack {
-    void *lo;          /* lowest usable byte; the stack grows down from lo + CF__STACK_SIZE */
+    void *lo;          /* lowest usable byte; the stack grows down from lo + the pool's size */
     bool  guarded;
 } cf__stack;
 
@@ -19,6 +21,7 @@ typedef struct cf__stack_arena cf__stack_arena;
 
 /* A loop's stacks. Only the loop's thread touches it. */
 typedef struct cf__stack_pool {
+    size_t           size;       /* usable bytes per stack, a multiple of the page size */
     cf__stack       *free;       /* LIFO: the most recently used stack is the warmest */
     size_t           nfree, cap;
     cf__stack_arena *arenas;     /* unguarded stacks are carved from these, freed with the pool */
