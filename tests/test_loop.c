@@ -654,6 +654,85 @@ START_TEST(await_fd_readiness_timeouts_and_edges)
 }
 END_TEST
 
+/* A cf_pipe from another process, received by a coroutine without blocking the loop: try with
+ * timeout 0, and on EAGAIN await the pipe's fd. A ticker shows the loop keeps running. */
+typedef struct pipe_rx {
+    cf_pipe *end;
+    int      got;
+    bool     in_order, done;
+    int      ticks;
+} pipe_rx;
+
+static void *receive_all(void *arg)
+{
+    pipe_rx *rx = arg;
+    int fd = cf_pipe_fd(rx->end);
+    rx->in_order = true;
+    for (;;) {
+        void *msg;
+        size_t len;
+        int r = cf_pipe_recv(rx->end, &msg, &len, 0);
+        if (r == EAGAIN) {
+            ck_assert_int_eq(cf_await_fd(fd, POLLIN, 30), 0);
+            continue;
+        }
+        if (r == EPIPE)
+            break;                      /* the child is done and gone */
+        ck_assert_int_eq(r, 0);
+        int v;
+        ck_assert_uint_eq(len, sizeof v);
+        memcpy(&v, msg, sizeof v);
+        free(msg);
+        rx->in_order &= v == rx->got;
+        rx->got++;
+    }
+    rx->done = true;
+    return NULL;
+}
+
+static void *tick_until_done(void *arg)
+{
+    pipe_rx *rx = arg;
+    while (!rx->done) {
+        cf_sleep(0.001);
+        rx->ticks++;
+    }
+    return NULL;
+}
+
+START_TEST(a_coroutine_receives_from_a_pipe_without_blocking_the_loop)
+{
+    cf_pipe *a, *b;
+    ck_assert_int_eq(cf_pipe_new(0, &a, &b), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        cf_pipe_close(a);
+        uint32_t seed = 99;
+        for (int i = 0; i < 200; i++) {
+            if (rnd(&seed) % 8 == 0)
+                sleep_ms(1);
+            if (cf_pipe_send(b, &i, sizeof i, 10) != 0)
+                _exit(1);
+        }
+        cf_pipe_close(b);
+        _exit(0);
+    }
+    cf_pipe_close(b);
+    pipe_rx rx = { .end = a };
+    cf_loop *loop = cf_loop_new();
+    cf_future_unref(cf_loop_spawn(loop, receive_all, &rx));
+    cf_future_unref(cf_loop_spawn(loop, tick_until_done, &rx));
+    ck_assert_int_eq(cf_loop_run(loop), 0);
+    REAP_OK(pid);
+    ck_assert_int_eq(rx.got, 200);
+    ck_assert(rx.in_order);
+    ck_assert_int_gt(rx.ticks, 0);
+    cf_loop_free(loop);
+    cf_pipe_close(a);
+}
+END_TEST
+
 /* ---- cancellation ---- */
 
 enum { K_SLEEP, K_AWAIT, K_FD, K_GATHER, K_WAIT, K_AS_COMPLETED, K_RESULT, K_KINDS };
@@ -1503,6 +1582,7 @@ static Suite *suite(void)
     tcase_add_test(tc, task_fail_in_a_coroutine);
     tcase_add_test(tc, gather_returns_values_and_the_first_error_in_order);
     tcase_add_test(tc, await_fd_readiness_timeouts_and_edges);
+    tcase_add_test(tc, a_coroutine_receives_from_a_pipe_without_blocking_the_loop);
     tcase_add_test(tc, cancel_while_suspended_in_each_kind_of_await);
     tcase_add_test(tc, cancel_before_start_means_it_never_runs);
     tcase_add_test(tc, cancel_while_running_hits_the_next_await_once);
