@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fiber_san.h"
@@ -173,17 +174,33 @@ static void fire_timers(cf_loop *loop)
     }
 }
 
-/* Milliseconds epoll may sleep: until the first timer (rounded up: never wake before it), or -1. */
-static int sleep_ms(cf_loop *loop)
+/* Nanoseconds epoll may sleep: until the first timer, or UINT64_MAX (no timer). */
+static uint64_t sleep_ns(cf_loop *loop)
 {
     cf__timer *t = cf__timer_first(&loop->timers);
     if (!t)
-        return -1;
+        return UINT64_MAX;
     uint64_t now = cf__mono_ns();
-    if (t->at <= now)
-        return 0;
-    uint64_t ms = (t->at - now + 999999) / 1000000;
-    return ms > INT32_MAX ? INT32_MAX : (int)ms;
+    return t->at <= now ? 0 : t->at - now;
+}
+
+/* epoll_wait with a nanosecond timeout (UINT64_MAX: forever). epoll_pwait2 (Linux 5.11) keeps
+ * short sleeps short; without it, milliseconds rounded up, so a timer never fires early. */
+static int wait_events(cf_loop *loop, struct epoll_event *evs, int max, uint64_t ns)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+    static atomic_bool no_pwait2;
+    if (!atomic_load_explicit(&no_pwait2, memory_order_relaxed)) {
+        struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
+        int n = epoll_pwait2(loop->epfd, evs, max, ns == UINT64_MAX ? NULL : &ts, NULL);
+        if (n >= 0 || errno != ENOSYS)
+            return n;
+        atomic_store_explicit(&no_pwait2, true, memory_order_relaxed);
+    }
+#endif
+    uint64_t ms = ns == UINT64_MAX ? 0 : (ns + 999999) / 1000000;
+    int timeout = ns == UINT64_MAX ? -1 : ms > INT32_MAX ? INT32_MAX : (int)ms;
+    return epoll_wait(loop->epfd, evs, max, timeout);
 }
 
 /* A coroutine awaits a future that another thread will complete, often within a wake-up's time:
@@ -207,7 +224,7 @@ static bool spin_for_remote(cf_loop *loop)
 
 static void poll_io(cf_loop *loop, bool block)
 {
-    int timeout = 0;
+    uint64_t timeout = 0;
     if (block && loop->future_waits && spin_for_remote(loop) && !loop->fd_waits)
         return;   /* it came: no syscall at all */
     if (block) {
@@ -215,10 +232,10 @@ static void poll_io(cf_loop *loop, bool block)
         cf__lock_acquire(&loop->rlock);
         bool remote = loop->remote != NULL;
         cf__lock_release(&loop->rlock);
-        timeout = remote ? 0 : sleep_ms(loop);
+        timeout = remote ? 0 : sleep_ns(loop);
     }
     struct epoll_event evs[EVENTS_PER_POLL];
-    int n = epoll_wait(loop->epfd, evs, EVENTS_PER_POLL, timeout);
+    int n = wait_events(loop, evs, EVENTS_PER_POLL, timeout);
     for (int i = 0; i < n; i++) {
         cf__coro *co = evs[i].data.ptr;
         if (!co) {
