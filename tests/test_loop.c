@@ -736,9 +736,134 @@ START_TEST(a_coroutine_receives_from_a_pipe_without_blocking_the_loop)
 }
 END_TEST
 
+/* cf_queue and cf_mpqueue calls that would block suspend the coroutine instead (they retry and
+ * nap it): a producer and a consumer coroutine on one loop, through a queue smaller than what
+ * passes, cannot deadlock; join, timeouts and cancellation behave as documented. */
+typedef struct qpc {
+    cf_queue   *q;
+    int         n, got, sum_ok;
+    cf_mpqueue *mq;
+} qpc;
+
+static void *q_producer(void *arg)
+{
+    qpc *p = arg;
+    for (intptr_t i = 1; i <= p->n; i++)
+        ck_assert_int_eq(cf_queue_put(p->q, (void *)i, 30), 0);
+    ck_assert_int_eq(cf_queue_join(p->q, 30), 0);   /* until the consumer marked all done */
+    cf_queue_shutdown(p->q, false);
+    return NULL;
+}
+
+static void *q_consumer(void *arg)
+{
+    qpc *p = arg;
+    void *item;
+    int r;
+    intptr_t expect = 1;
+    while ((r = cf_queue_get(p->q, 30, &item)) == 0) {
+        p->sum_ok += (intptr_t)item == expect++;
+        p->got++;
+        if (p->got % 7 == 0)
+            cf_yield();
+        ck_assert_int_eq(cf_queue_task_done(p->q), 0);
+    }
+    ck_assert_int_eq(r, EPIPE);   /* shut down and drained */
+    return NULL;
+}
+
+static void *q_edges(void *arg)
+{
+    (void)arg;
+    cf_queue *q = cf_queue_new(1);
+    void *item;
+    ck_assert_int_eq(cf_queue_get(q, 0, &item), EAGAIN);
+    ck_assert_int_eq(cf_queue_get(q, 0.01, &item), ETIMEDOUT);
+    ck_assert_int_eq(cf_queue_put(q, (void *)1, 0.01), 0);
+    ck_assert_int_eq(cf_queue_put(q, (void *)2, 0.01), ETIMEDOUT);
+    ck_assert_int_eq(cf_queue_join(q, 0.01), ETIMEDOUT);
+    cf_queue_free(q);
+    return NULL;
+}
+
+START_TEST(queue_calls_suspend_coroutines_instead_of_blocking_the_loop)
+{
+    qpc p = { .q = cf_queue_new(4), .n = 2000 };
+    cf_loop *loop = cf_loop_new();
+    cf_future *c = cf_loop_spawn(loop, q_consumer, &p);   /* first: it waits on an empty queue */
+    cf_future *pr = cf_loop_spawn(loop, q_producer, &p);
+    cf_future *e = cf_loop_spawn(loop, q_edges, NULL);
+    ck_assert_int_eq(cf_loop_run(loop), 0);
+    ck_assert_int_eq(cf_future_result(c, 0, NULL), 0);
+    ck_assert_int_eq(cf_future_result(pr, 0, NULL), 0);
+    ck_assert_int_eq(cf_future_result(e, 0, NULL), 0);
+    ck_assert_int_eq(p.got, 2000);
+    ck_assert_int_eq(p.sum_ok, 2000);
+    cf_future_unref(c);
+    cf_future_unref(pr);
+    cf_future_unref(e);
+    cf_queue_free(p.q);
+    cf_loop_free(loop);
+}
+END_TEST
+
+static void *mq_consumer(void *arg)
+{
+    qpc *p = arg;
+    void *msg;
+    size_t len;
+    int r;
+    while ((r = cf_mpqueue_get(p->mq, &msg, &len, 30)) == 0) {
+        int v;
+        memcpy(&v, msg, sizeof v);
+        free(msg);
+        p->sum_ok += v == p->got;
+        p->got++;
+    }
+    ck_assert_int_eq(r, EPIPE);
+    return NULL;
+}
+
+static void *tick_until_cancelled(void *arg)
+{
+    int *n = arg;
+    while (cf_sleep(0.001) == 0)
+        (*n)++;
+    return NULL;
+}
+
+START_TEST(mpqueue_calls_suspend_coroutines)
+{
+    qpc p = { .mq = cf_mpqueue_new(256) };   /* small: the child often waits for room */
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        for (int i = 0; i < 500; i++)
+            if (cf_mpqueue_put(p.mq, &i, sizeof i, 10) != 0)
+                _exit(1);
+        cf_mpqueue_close(p.mq);
+        _exit(0);
+    }
+    cf_loop *loop = cf_loop_new();
+    int ticks = 0;
+    cf_future *c = cf_loop_spawn(loop, mq_consumer, &p);
+    cf_future *t = cf_loop_spawn(loop, tick_until_cancelled, &ticks);
+    ck_assert_int_eq(cf_loop_run_until_complete(loop, c, NULL), 0);
+    REAP_OK(pid);
+    ck_assert_int_eq(p.got, 500);
+    ck_assert_int_eq(p.sum_ok, 500);
+    ck_assert(cf_future_cancel(t));
+    ck_assert_int_eq(cf_loop_run(loop), 0);   /* (how often it ticked depends on the child) */
+    cf_future_unref(c);
+    cf_future_unref(t);
+    cf_mpqueue_free(p.mq);
+    cf_loop_free(loop);
+}
+END_TEST
+
 /* ---- cancellation ---- */
 
-enum { K_SLEEP, K_AWAIT, K_FD, K_GATHER, K_WAIT, K_AS_COMPLETED, K_RESULT, K_KINDS };
+enum { K_SLEEP, K_AWAIT, K_FD, K_GATHER, K_WAIT, K_AS_COMPLETED, K_RESULT, K_QUEUE, K_KINDS };
 
 typedef struct victim {
     int        kind;
@@ -762,6 +887,13 @@ static int await_kind(victim *v)
         cf_as_completed *it = cf_as_completed_new(&v->target, 1);
         int r = cf_as_completed_next(it, 100, NULL);
         cf_as_completed_free(it);
+        return r;
+    }
+    case K_QUEUE: {
+        cf_queue *q = cf_queue_new(0);
+        void *item;
+        int r = cf_queue_get(q, 100, &item);
+        cf_queue_free(q);
         return r;
     }
     default: return cf_future_result(v->target, 100, NULL);
@@ -1586,6 +1718,8 @@ static Suite *suite(void)
     tcase_add_test(tc, gather_returns_values_and_the_first_error_in_order);
     tcase_add_test(tc, await_fd_readiness_timeouts_and_edges);
     tcase_add_test(tc, a_coroutine_receives_from_a_pipe_without_blocking_the_loop);
+    tcase_add_test(tc, queue_calls_suspend_coroutines_instead_of_blocking_the_loop);
+    tcase_add_test(tc, mpqueue_calls_suspend_coroutines);
     tcase_add_test(tc, cancel_while_suspended_in_each_kind_of_await);
     tcase_add_test(tc, cancel_before_start_means_it_never_runs);
     tcase_add_test(tc, cancel_while_running_hits_the_next_await_once);

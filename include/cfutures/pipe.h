@@ -47,7 +47,11 @@ CF_EXTERN void cf_pipe_close(cf_pipe *p);
 typedef struct cf_mpqueue cf_mpqueue;
 /* A queue holding up to capacity bytes of messages (0: 1 MiB). NULL + errno ENOMEM. */
 CF_EXTERN cf_mpqueue *cf_mpqueue_new(size_t capacity);                     /* bytes; 0: 1 MiB */
-/* 0 | EAGAIN (timeout 0, full) | ETIMEDOUT | EPIPE (closed) | EMSGSIZE (len > capacity) | EINVAL */
+/* 0 | EAGAIN (timeout 0, full) | ETIMEDOUT | EPIPE (closed) | EMSGSIZE (len > capacity) | EINVAL.
+ * In a coroutine, put and get suspend it while they wait (retrying, as cf_queue does: see
+ * queue.h), and return ECANCELED if it is cancelled. cf_pipe calls do not (a message larger than
+ * the ring needs the sender to wait in place): in a coroutine, use timeout 0 and cf_await_fd on
+ * cf_pipe_fd. */
 CF_EXTERN int  cf_mpqueue_put(cf_mpqueue *q, const void *msg, size_t len, double timeout); /* 0 | EAGAIN | ETIMEDOUT | EPIPE (closed) | EMSGSIZE (len > capacity) */
 /* *msg malloc'd, caller frees. 0 | EAGAIN | ETIMEDOUT | EPIPE (closed and drained) | ENOMEM | EINVAL */
 CF_EXTERN int  cf_mpqueue_get(cf_mpqueue *q, void **msg, size_t *len, double timeout);      /* 0 | EAGAIN | ETIMEDOUT | EPIPE (closed and drained) */

@@ -17,7 +17,12 @@
  *   cf_queue_*        | yes | yes | yes  | yes       | yes  | yes      | no
  *
  * free must be the last call on a queue: no other thread may be inside, or blocked in, a call on
- * it. Items left in a queue are not freed by it (they are the caller's pointers). */
+ * it. Items left in a queue are not freed by it (they are the caller's pointers).
+ *
+ * In a coroutine (loop.h), a put, get or join that has to wait suspends the coroutine instead of
+ * blocking its loop: it retries and naps the coroutine (20 us, doubling up to 1 ms) until it can
+ * go on or the timeout passes, so coroutines of one loop can feed each other through a queue. It
+ * returns ECANCELED if the coroutine is cancelled meanwhile. */
 #ifndef CFUTURES_QUEUE_H
 #define CFUTURES_QUEUE_H
 

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../loop/park.h"
 #include "../common/deadline.h"
 #include "../common/futex.h"
 #include "bytering.h"
@@ -108,11 +109,34 @@ static void wake(_Atomic uint32_t *seq, int sleepers, int n)
         cf__futex_wake_shared(seq, n);
 }
 
+/* In a coroutine, a put or get that would sleep on the shared futex retries with timeout 0 and
+ * naps the coroutine in between (cf__coro_retry), so the loop keeps running. */
+typedef struct attempt_args {
+    cf_mpqueue *q;
+    const void *msg;
+    size_t      len, *lenp;
+    void      **out;
+} attempt_args;
+
+static int put_once(void *ctx)
+{
+    attempt_args *a = ctx;
+    return cf_mpqueue_put(a->q, a->msg, a->len, 0);
+}
+
+static int get_once(void *ctx)
+{
+    attempt_args *a = ctx;
+    return cf_mpqueue_get(a->q, a->out, a->lenp, 0);
+}
+
 CF_EXTERN int cf_mpqueue_put(cf_mpqueue *q, const void *msg, size_t len, double timeout)
 {
     cf__deadline d;
     if (!q || (len && !msg) || cf__deadline_init(&d, timeout))
         return EINVAL;
+    if (!d.poll && cf__coro_self())
+        return cf__coro_retry(&d, put_once, &(attempt_args){ q, msg, len, NULL, NULL });
     mpq_shm *s = q->s;
     if (len > s->capacity)
         return EMSGSIZE;
@@ -150,6 +174,8 @@ CF_EXTERN int cf_mpqueue_get(cf_mpqueue *q, void **msg, size_t *len, double time
     cf__deadline d;
     if (!q || cf__deadline_init(&d, timeout))
         return EINVAL;
+    if (!d.poll && cf__coro_self())
+        return cf__coro_retry(&d, get_once, &(attempt_args){ q, NULL, 0, len, msg });
     mpq_shm *s = q->s;
     bool timed_out = false;
     lock(s);

@@ -48,6 +48,22 @@ int cf__coro_wait_future(cf__coro *co, cf_future *f, const cf__deadline *d)
     return r;
 }
 
+int cf__coro_retry(const cf__deadline *d, int (*attempt)(void *ctx), void *ctx)
+{
+    double nap = 20e-6;
+    for (;;) {
+        int r = attempt(ctx);
+        if (r != EAGAIN)
+            return r;
+        if (cf__deadline_passed(d))
+            return ETIMEDOUT;
+        double left = d->forever ? nap : cf__deadline_left(d);
+        if (cf_sleep(left < nap ? left : nap) == ECANCELED)
+            return ECANCELED;
+        nap = nap * 2 < 1e-3 ? nap * 2 : 1e-3;
+    }
+}
+
 CF_EXTERN int cf_await(cf_future *f, double timeout, void **value)
 {
     return cf_future_result(f, timeout, value);   /* suspends in a coroutine (cf__future_wait) */

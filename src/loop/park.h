@@ -33,5 +33,10 @@ int  cf__coro_unarm(cf__coro *co, int r);
 bool cf__coro_take_cancel(cf__coro *co);
 /* cf__future_wait for a coroutine: 0 | ETIMEDOUT | ECANCELED. */
 int  cf__coro_wait_future(cf__coro *co, cf_future *f, const cf__deadline *d);
+/* For blocking calls that sleep on their own futexes (cf_queue, cf_mpqueue) and so cannot park a
+ * coroutine in place: called in a coroutine with a deadline that is not a poll, it retries
+ * attempt (the call with timeout 0) until it says something else than EAGAIN, napping the
+ * coroutine in between (20 us, doubling up to 1 ms). attempt's result | ETIMEDOUT | ECANCELED. */
+int  cf__coro_retry(const cf__deadline *d, int (*attempt)(void *ctx), void *ctx);
 
 #endif
