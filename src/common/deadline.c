@@ -48,6 +48,16 @@ bool cf__deadline_passed(const cf__deadline *d)
     return now.tv_sec > d->at.tv_sec || (now.tv_sec == d->at.tv_sec && now.tv_nsec >= d->at.tv_nsec);
 }
 
+struct timespec *cf__deadline_rel(const cf__deadline *d, struct timespec *ts)
+{
+    if (d->forever)
+        return NULL;
+    double s = cf__deadline_left(d);
+    ts->tv_sec = (time_t)s;
+    ts->tv_nsec = (long)((s - (double)ts->tv_sec) * 1e9);
+    return ts;
+}
+
 double cf__deadline_left(const cf__deadline *d)
 {
     if (d->poll || d->forever)

@@ -17,6 +17,9 @@ int  cf__deadline_init(cf__deadline *d, double timeout);
 bool cf__deadline_passed(const cf__deadline *d);
 /* Seconds from now to the deadline, >= 0; meaningless when forever. */
 double cf__deadline_left(const cf__deadline *d);
+/* The time left as a relative timeout for ppoll and the like: ts filled and returned, or NULL
+ * when forever (a poll or a passed deadline gives zero). */
+struct timespec *cf__deadline_rel(const cf__deadline *d, struct timespec *ts);
 double cf__now(void);
 
 #endif

@@ -9,32 +9,30 @@
 #include "../common/tls.h"
 #include "task.h"
 
-CF__TLS cf__task_ctx *cf__task_current;
-#define current cf__task_current
+CF__TLS cf__task_ctx *cf__task_current;   /* task.h: cf__task_swap reads it inline */
 
 cf__task_ctx *cf__task_enter(cf__task_ctx *ctx, cf_future *f, const atomic_bool *also_cancel)
 {
-    cf__task_ctx *prev = current;
+    cf__task_ctx *prev = cf__task_current;
     ctx->future = f;
     ctx->also_cancel = also_cancel;
     ctx->err = 0;
     ctx->msg = NULL;
     ctx->cancel_seq = NULL;
     ctx->seq = 0;
-    current = ctx;
+    cf__task_current = ctx;
     return prev;
 }
 
-void cf__task_leave(cf__task_ctx *prev) { current = prev; }
+void cf__task_leave(cf__task_ctx *prev) { cf__task_current = prev; }
 
+int cf__task_failed(void) { return cf__task_current ? cf__task_current->err : 0; }
 
-int cf__task_failed(void) { return current ? current->err : 0; }
-
-cf_future *cf__task_future(void) { return current ? current->future : NULL; }
+cf_future *cf__task_future(void) { return cf__task_current ? cf__task_current->future : NULL; }
 
 CF_EXTERN void cf_task_fail(int err, const char *fmt, ...)
 {
-    cf__task_ctx *ctx = current;
+    cf__task_ctx *ctx = cf__task_current;
     if (!ctx)
         return;
     char *msg = NULL;
@@ -52,7 +50,7 @@ CF_EXTERN void cf_task_fail(int err, const char *fmt, ...)
 
 CF_EXTERN bool cf_task_cancelled(void)
 {
-    cf__task_ctx *ctx = current;
+    cf__task_ctx *ctx = cf__task_current;
     if (!ctx)
         return false;
     if (ctx->also_cancel && atomic_load_explicit(ctx->also_cancel, memory_order_relaxed))

@@ -89,14 +89,8 @@ static int wait_fd(int efd, int sock, const cf__deadline *d)
     for (;;) {
         struct pollfd pf[2] = { { .fd = efd, .events = POLLIN },
                                 { .fd = sock, .events = POLLIN | POLLRDHUP } };
-        struct timespec left, *tsp = NULL;
-        if (!d->forever) {
-            double s = cf__deadline_left(d);
-            left.tv_sec = (time_t)s;
-            left.tv_nsec = (long)((s - (double)left.tv_sec) * 1e9);
-            tsp = &left;
-        }
-        int n = ppoll(pf, 2, tsp, NULL);
+        struct timespec left;
+        int n = ppoll(pf, 2, cf__deadline_rel(d, &left), NULL);
         if (n < 0 && errno == EINTR)
             continue;
         if (n > 0 && pf[1].revents)

@@ -97,10 +97,8 @@ CF_EXTERN int cf_sleep(double seconds)
             ;
         return 0;
     }
-    if (cf__coro_take_cancel(co))
-        return ECANCELED;
     cf__coro_arm(co);
-    int r = cf__coro_park(co, &d);
+    int r = cf__coro_park(co, &d);   /* delivers a pending cancel without sleeping */
     return r == ECANCELED ? ECANCELED : 0;   /* ETIMEDOUT is the sleep ending */
 }
 
@@ -109,15 +107,9 @@ CF_EXTERN int cf_sleep(double seconds)
 static int poll_fd(int fd, short events, const cf__deadline *d)
 {
     for (;;) {
-        int ms = -1;
-        if (d->poll)
-            ms = 0;
-        else if (!d->forever) {
-            double left = cf__deadline_left(d);
-            ms = (int)(left * 1e3 + 0.999);
-        }
         struct pollfd p = { .fd = fd, .events = events };
-        int n = poll(&p, 1, ms);
+        struct timespec left;
+        int n = ppoll(&p, 1, cf__deadline_rel(d, &left), NULL);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)

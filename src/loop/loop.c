@@ -23,10 +23,8 @@
  *   (a spawn, or one won wake). */
 #include <errno.h>
 #include <sched.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -244,8 +242,7 @@ static void poll_io(cf_loop *loop, bool block)
             (void)r;
             continue;
         }
-        co->revents = evs[i].events;   /* read by co after it resumes, on this thread */
-        cf__coro_wake(co, 0);
+        cf__coro_wake(co, 0);   /* ready, hang-up or error: cf_await_fd says 0 for all three */
     }
 }
 
@@ -366,24 +363,26 @@ CF_EXTERN cf_loop *cf_loop_current(void)
 
 /* ---- teardown ---- */
 
+static void cancel_once(cf__coro *co)
+{
+    if (!co->free_cancelled) {
+        co->free_cancelled = true;
+        cf_future_cancel(co->future);
+    }
+}
+
 /* Cancels every coroutine not cancelled by free yet: started ones, and those waiting to start. */
 static void cancel_left(cf_loop *loop)
 {
     take_remote(loop);
     for (cf__coro *co = loop->all; co; co = co->all_next)
-        if (!co->free_cancelled) {
-            co->free_cancelled = true;
-            cf_future_cancel(co->future);
-        }
+        cancel_once(co);
     /* Unstarted ones become CANCELLED and are dropped when they come up. cf_future_cancel may
      * run done-callbacks, which may spawn: walk a detached copy of the list. */
     cf__coro *ready = loop->ready, *tail = loop->ready_tail;
     loop->ready = loop->ready_tail = NULL;
     for (cf__coro *co = ready; co; co = co->next)
-        if (!co->free_cancelled) {
-            co->free_cancelled = true;
-            cf_future_cancel(co->future);
-        }
+        cancel_once(co);
     if (ready) {
         tail->next = loop->ready;
         if (!loop->ready)

@@ -36,7 +36,6 @@ struct cf__coro {
     atomic_bool  cancel_pending;  /* a cancel not yet delivered to an await */
     bool         cancel_accepted; /* under future->lock: the coroutine will end CANCELLED */
     bool         finishing;       /* under future->lock: too late to cancel */
-    uint32_t     revents;         /* what cf_await_fd's wait saw */
     cf__timer    timer;
     cf__task_ctx task;            /* cf_task_cancelled / cf_task_fail while it runs */
     void        *result;

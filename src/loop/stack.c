@@ -57,16 +57,26 @@ static void read_limits(void)
     guarded_max = maps / 4;
 }
 
+/* Room in the free list for n more stacks: 0 | ENOMEM. */
+static int reserve(cf__stack_pool *p, size_t n)
+{
+    size_t cap = p->cap ? p->cap : 64;
+    while (cap < p->nfree + n)
+        cap *= 2;
+    if (cap == p->cap)
+        return 0;
+    cf__stack *v = realloc(p->free, cap * sizeof *v);
+    if (!v)
+        return ENOMEM;
+    p->free = v;
+    p->cap = cap;
+    return 0;
+}
+
 static int push_free(cf__stack_pool *p, cf__stack s)
 {
-    if (p->nfree == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 64;
-        cf__stack *n = realloc(p->free, cap * sizeof *n);
-        if (!n)
-            return ENOMEM;
-        p->free = n;
-        p->cap = cap;
-    }
+    if (reserve(p, 1) != 0)
+        return ENOMEM;
     p->free[p->nfree++] = s;
     return 0;
 }
@@ -93,15 +103,9 @@ static int new_arena(cf__stack_pool *p, cf__stack *s)
     if (!a)
         return ENOMEM;
     /* The pool's array must hold the new stacks: grow it first, so nothing can fail later. */
-    while (p->cap < p->nfree + ARENA_STACKS) {
-        size_t cap = p->cap ? p->cap * 2 : 64;
-        cf__stack *n = realloc(p->free, cap * sizeof *n);
-        if (!n) {
-            free(a);
-            return ENOMEM;
-        }
-        p->free = n;
-        p->cap = cap;
+    if (reserve(p, ARENA_STACKS) != 0) {
+        free(a);
+        return ENOMEM;
     }
     a->base = mmap(NULL, (size_t)ARENA_STACKS * p->size, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
