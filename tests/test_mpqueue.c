@@ -43,6 +43,12 @@ START_TEST(sizes_bounds_and_timeouts)
     cf_mpqueue_close(NULL);
     cf_mpqueue_free(NULL);
     cf_mpqueue_free(q);
+    /* What pipe.h says a message costs: capacity 48 holds three 8-byte messages, not six. */
+    q = cf_mpqueue_new(48);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(cf_mpqueue_put(q, "12345678", 8, 0), 0);
+    ck_assert_int_eq(cf_mpqueue_put(q, "12345678", 8, 0), EAGAIN);
+    cf_mpqueue_free(q);
     ck_assert_int_eq(count_maps("cf_mpqueue"), maps0);     /* no mapping left behind */
 }
 END_TEST

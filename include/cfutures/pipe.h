@@ -7,6 +7,10 @@
  * Messages are byte strings of any length (0 included); they arrive whole or not at all.
  * Handles are per process, like file descriptors. Every call may block only as long as its
  * timeout says; a peer that dies (exit, crash, SIGKILL) makes blocked calls return EPIPE.
+ * Peers are not trusted: whatever another process writes into the shared memory (it can write
+ * all of it), calls here never crash, overflow or hang past their timeout. State no honest peer
+ * could have left (impossible positions, lengths or record headers) makes the call fail with
+ * EPROTO, and the channel is then broken for every user: all later calls on it fail with EPROTO.
  * Concurrency: an end of a cf_pipe may be used by several threads (sends are serialized, and
  * receives); a cf_mpqueue by any number of threads and processes. Fork while no thread of the
  * forking process is inside a call on the pipe or queue (a lock held at fork time would stay
@@ -21,19 +25,22 @@ extern "C" {
 #endif
 
 typedef struct cf_pipe cf_pipe;
-/* Two connected ends; capacity is the ring size in payload bytes per direction (0: 1 MiB): a
- * message of up to capacity bytes goes in without waiting when the ring is empty; a larger one
- * streams through the ring in pieces, transparently.
+/* Two connected ends; capacity is the ring size in bytes per direction (0: 1 MiB): one message
+ * of up to capacity bytes goes in without waiting when the ring is empty; a larger one streams
+ * through the ring in pieces, transparently. Several queued messages share the ring, each
+ * costing a 16-byte header plus its length padded to 8 (plus a small fixed reserve per ring).
  * 0 | EINVAL (NULL outputs, capacity over 2 GiB) | ENOMEM | EMFILE/ENFILE (out of descriptors). */
 CF_EXTERN int  cf_pipe_new(size_t capacity, cf_pipe **end0, cf_pipe **end1); /* bytes per direction; 0: 1 MiB */
 /* Sends len bytes (copied) to the other end, waiting up to timeout for ring space.
- * 0 | EAGAIN (timeout 0, no room) | ETIMEDOUT | EPIPE (the peer is gone) | EINVAL.
+ * 0 | EAGAIN (timeout 0, no room) | ETIMEDOUT | EPIPE (the peer is gone) | EINVAL |
+ * EMSGSIZE (len over PTRDIFF_MAX) | EPROTO (the channel is corrupt, see above).
  * All or nothing: on an error the receiver never sees any part of this message. */
 CF_EXTERN int  cf_pipe_send(cf_pipe *p, const void *msg, size_t len, double timeout); /* 0 | EAGAIN | ETIMEDOUT | EPIPE */
 /* Receives the next message: *msg is malloc'd (never NULL on success, even for 0 bytes), the
  * caller frees it. Messages sent before the peer died are still delivered.
  * 0 | EAGAIN (timeout 0, none) | ETIMEDOUT | EPIPE (peer gone, nothing left) | ENOMEM (the
- * message was dropped) | EINVAL. */
+ * message was dropped) | EINVAL | EPROTO (the channel is corrupt). Memory for a message grows
+ * with the bytes that arrive, whatever length its header announces. */
 CF_EXTERN int  cf_pipe_recv(cf_pipe *p, void **msg, size_t *len, double timeout);
      /* *msg is malloc'd, the caller frees it; 0 | EAGAIN | ETIMEDOUT | EPIPE (peer gone, nothing left) */
 /* A file descriptor that poll/epoll report readable when a message (or the start of one larger
@@ -45,15 +52,23 @@ CF_EXTERN int  cf_pipe_fd(const cf_pipe *p);
 CF_EXTERN void cf_pipe_close(cf_pipe *p);
 
 typedef struct cf_mpqueue cf_mpqueue;
-/* A queue holding up to capacity bytes of messages (0: 1 MiB). NULL + errno ENOMEM. */
+/* A queue of byte messages in capacity bytes of shared memory (0: 1 MiB): a message of up to
+ * capacity bytes fits when the queue is empty; each message costs an 8-byte header plus its
+ * length padded to 8 (capacity 48 holds three 8-byte messages). NULL + errno ENOMEM.
+ * The queue's lock is a word naming its holder: a holder that dies (SIGKILL included) is taken
+ * over by the next waiter within ~10 ms; one that is stopped (SIGSTOP) costs the others their
+ * timeouts, never a hang past them. A put or get in flight when its process is killed either
+ * happened whole or not at all. */
 CF_EXTERN cf_mpqueue *cf_mpqueue_new(size_t capacity);                     /* bytes; 0: 1 MiB */
-/* 0 | EAGAIN (timeout 0, full) | ETIMEDOUT | EPIPE (closed) | EMSGSIZE (len > capacity) | EINVAL.
+/* 0 | EAGAIN (timeout 0: full, or the lock held by another for ~10 ms) | ETIMEDOUT |
+ * EPIPE (closed) | EMSGSIZE (len > capacity) | EINVAL | EPROTO (the queue is corrupt).
  * In a coroutine, put and get suspend it while they wait (retrying, as cf_queue does: see
  * queue.h), and return ECANCELED if it is cancelled. cf_pipe calls do not (a message larger than
  * the ring needs the sender to wait in place): in a coroutine, use timeout 0 and cf_await_fd on
  * cf_pipe_fd. */
 CF_EXTERN int  cf_mpqueue_put(cf_mpqueue *q, const void *msg, size_t len, double timeout); /* 0 | EAGAIN | ETIMEDOUT | EPIPE (closed) | EMSGSIZE (len > capacity) */
-/* *msg malloc'd, caller frees. 0 | EAGAIN | ETIMEDOUT | EPIPE (closed and drained) | ENOMEM | EINVAL */
+/* *msg malloc'd, caller frees. 0 | EAGAIN | ETIMEDOUT | EPIPE (closed and drained) | ENOMEM |
+ * EINVAL | EPROTO (the queue is corrupt). */
 CF_EXTERN int  cf_mpqueue_get(cf_mpqueue *q, void **msg, size_t *len, double timeout);      /* 0 | EAGAIN | ETIMEDOUT | EPIPE (closed and drained) */
 /* For every process: later puts fail with EPIPE, gets drain what is left then fail with EPIPE. */
 CF_EXTERN void cf_mpqueue_close(cf_mpqueue *q);   /* for every process: puts fail with EPIPE, gets drain then EPIPE */

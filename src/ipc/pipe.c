@@ -23,6 +23,16 @@
  * - Peer death: a futex cannot tell that a process was SIGKILLed, the kernel can: each end owns
  *   one socket of a socketpair, never written. Every wait polls it with the eventfd; end of file
  *   on it means the other end's last holder is gone.
+ * - Trust: the peer can write every byte of the shared rings. Each end keeps the ring size and the
+ *   position it owns (its outgoing tail, its incoming head) in private memory and reads only the
+ *   peer's position from the ring, checked by cf__bring_span; every record header is checked
+ *   (known flags, chunk within the bytes published, chunks adding up to the announced total,
+ *   no chunk without a FIRST) before a byte of it is copied, and a message is assembled in a
+ *   buffer grown as chunks arrive, so a lying total costs no memory. Impossible state breaks the
+ *   channel: this end fails every later call with EPROTO, raises `broken` in both rings and
+ *   shuts its socket down, so the peer's waits end and its calls fail with EPROTO too.
+ *   take_records handles at most two rings' worth of bytes per call, so a peer that streams a
+ *   message without end cannot keep a receiver past its deadline.
  * - cf_pipe_fd is an epoll descriptor holding this end's "data" eventfd and socket.
  * - Fork: create the pipe, fork, then each process closes the end it does not use, as with
  *   pipe(2); otherwise its own copy keeps the peer "alive". */
@@ -51,13 +61,16 @@ struct cf_pipe {
     void          *map;
     size_t         map_len;
     cf__bring     *out, *in;
+    uint64_t       size;                  /* data bytes of each ring: ours, never re-read */
+    uint64_t       out_tail, in_head;     /* the positions this end owns (under send_mu/recv_mu) */
+    _Atomic bool   broken;                /* corrupt state seen: every call fails with EPROTO */
     int            sock;
     int            out_data, out_space;   /* eventfds of the direction we send on */
     int            in_data, in_space;     /* ... and of the one we receive on */
     int            epfd;
     pthread_mutex_t send_mu, recv_mu;
     unsigned char *part;                  /* message being assembled */
-    uint64_t       part_len, part_got;
+    uint64_t       part_len, part_got, part_cap;
     bool           part_active, part_nomem;
 };
 
@@ -81,6 +94,25 @@ static bool peer_gone(int sock)
 {
     struct pollfd pf = { .fd = sock, .events = POLLIN | POLLRDHUP };
     return poll(&pf, 1, 0) > 0;          /* never written to: readable means end of file */
+}
+
+/* Corrupt shared state: this end is done, and the peer is told (its rings' flag, and end of
+ * file on its socket, which ends any wait of its own). Returns EPROTO. */
+static int break_pipe(cf_pipe *p)
+{
+    atomic_store(&p->broken, true);
+    atomic_store(&p->out->broken, 1);
+    atomic_store(&p->in->broken, 1);
+    shutdown(p->sock, SHUT_RDWR);
+    return EPROTO;
+}
+
+/* Either end raised `broken`. */
+static bool is_broken(cf_pipe *p)
+{
+    return atomic_load_explicit(&p->broken, memory_order_relaxed) ||
+           atomic_load_explicit(&p->out->broken, memory_order_relaxed) ||
+           atomic_load_explicit(&p->in->broken, memory_order_relaxed);
 }
 
 /* Sleeps until efd is readable, the peer is gone, or the deadline: 0 | EPIPE | ETIMEDOUT. */
@@ -129,16 +161,23 @@ static cf_pipe *end_new(void)
     return p;
 }
 
-/* Maps the region for one end and wires its rings, eventfds (dup'd) and socket. */
-static int end_setup(cf_pipe *p, int memfd, size_t len, uint64_t ring_bytes, int dir_out,
-                     const int efd[4], int sock)
+/* One ring's bytes in the mapping (header and data, to a cache line); the mapping holds two. */
+static uint64_t ring_stride(uint64_t size) { return (cf__bring_bytes(size) + 63) & ~(uint64_t)63; }
+
+/* Maps the region for one end and wires its rings, eventfds (dup'd) and socket. The positions
+ * start where this end's rings are now (a fresh pipe: 0); from then on they are this end's. */
+static int end_setup(cf_pipe *p, int memfd, uint64_t size, int dir_out, const int efd[4], int sock)
 {
+    size_t len = (size_t)(2 * ring_stride(size));
     if (!(p->map = cf__shm_map(memfd, len)))
         return errno;
     p->map_len = len;
-    cf__bring *r0 = p->map, *r1 = (cf__bring *)((unsigned char *)p->map + ring_bytes);
+    p->size = size;
+    cf__bring *r0 = p->map, *r1 = (cf__bring *)((unsigned char *)p->map + ring_stride(size));
     p->out = dir_out == 0 ? r0 : r1;
     p->in = dir_out == 0 ? r1 : r0;
+    p->out_tail = atomic_load(&p->out->tail);
+    p->in_head = atomic_load(&p->in->head);
     /* efd: [0] data dir0, [1] space dir0, [2] data dir1, [3] space dir1 */
     int o = dir_out * 2, i = (1 - dir_out) * 2;
     if ((p->out_data = fcntl_dup(efd[o])) < 0 || (p->out_space = fcntl_dup(efd[o + 1])) < 0 ||
@@ -168,8 +207,7 @@ static int pipe_create(size_t capacity, cf_pipe **end0, cf_pipe **end1, cf__pipe
      * eighth of the ring, each padded), plus the ABORT reserve: such a message never has to
      * wait for the receiver when the ring is empty. */
     uint64_t size = cf__pad8(capacity) + 16 * CF__REC_HDR;
-    uint64_t ring_bytes = (cf__bring_bytes(size) + 63) & ~(uint64_t)63;
-    size_t len = (size_t)(2 * ring_bytes);
+    size_t len = (size_t)(2 * ring_stride(size));
     int err = 0, memfd = -1, sv[2] = { -1, -1 }, efd[4] = { -1, -1, -1, -1 };
     cf_pipe *a = end_new(), *b = raw ? NULL : end_new();
     if (!a || (!raw && !b)) {
@@ -186,23 +224,22 @@ static int pipe_create(size_t capacity, cf_pipe **end0, cf_pipe **end1, cf__pipe
             err = errno;
             goto out;
         }
-    if ((err = end_setup(a, memfd, len, ring_bytes, 0, efd, sv[0])))
+    if ((err = end_setup(a, memfd, size, 0, efd, sv[0])))
         goto out;
     sv[0] = -1;                              /* owned by a now */
-    cf__bring_init(a->out, size);
+    cf__bring_init(a->out, size);            /* the memfd is zeroed: positions 0, as a read them */
     cf__bring_init(a->in, size);
     if (raw) {
         raw->memfd = memfd;
         raw->sock = sv[1];
         for (int i = 0; i < 4; i++)
             raw->efd[i] = efd[i];
-        raw->len = len;
-        raw->ring_bytes = ring_bytes;
+        raw->size = size;
         memfd = sv[1] = -1;
         for (int i = 0; i < 4; i++)
             efd[i] = -1;
     } else {
-        if ((err = end_setup(b, memfd, len, ring_bytes, 1, efd, sv[1])))
+        if ((err = end_setup(b, memfd, size, 1, efd, sv[1])))
             goto out;
         sv[1] = -1;
     }
@@ -246,7 +283,7 @@ int cf__pipe_adopt(const cf__pipe_raw *raw, cf_pipe **end1)
     if (!b)
         return ENOMEM;
     int sock = fcntl_dup(raw->sock);
-    int err = sock < 0 ? errno : end_setup(b, raw->memfd, raw->len, raw->ring_bytes, 1, raw->efd, sock);
+    int err = sock < 0 ? errno : end_setup(b, raw->memfd, raw->size, 1, raw->efd, sock);
     if (err) {
         if (sock >= 0 && b->sock != sock)
             close(sock);
@@ -271,8 +308,10 @@ void cf__pipe_raw_close(cf__pipe_raw *raw)
 
 bool cf__pipe_readable(const cf_pipe *p)
 {
-    return atomic_load_explicit(&p->in->tail, memory_order_acquire) !=
-           atomic_load_explicit(&p->in->head, memory_order_relaxed);
+    /* A peek for spinning: corrupt positions read as readable, so the caller receives and
+     * learns EPROTO. in_head is recv_mu's; a stale read here only costs one more look. */
+    return atomic_load_explicit(&p->in->tail, memory_order_acquire) != p->in_head ||
+           atomic_load_explicit(&p->in->broken, memory_order_relaxed);
 }
 
 CF_EXTERN int cf_pipe_fd(const cf_pipe *p)
@@ -298,34 +337,49 @@ CF_EXTERN void cf_pipe_close(cf_pipe *p)
 
 /* ---- sending ---- */
 
-static uint64_t ring_free(cf__bring *r, uint64_t tail)
+/* Free bytes in the out ring, from the peer's head (checked): true, or false if it is corrupt. */
+static bool ring_free(cf_pipe *p, memory_order mo, uint64_t *room)
 {
-    return r->size - (tail - atomic_load_explicit(&r->head, memory_order_acquire));
+    uint64_t used;
+    if (!cf__bring_span(atomic_load_explicit(&p->out->head, mo), p->out_tail, p->size, &used))
+        return false;
+    *room = p->size - used;
+    return true;
 }
 
-/* Waits until the out ring has `need` free bytes: 0 | EAGAIN | ETIMEDOUT | EPIPE. */
+/* Waits until the out ring has `need` free bytes: 0 | EAGAIN | ETIMEDOUT | EPIPE | EPROTO. */
 static int wait_space(cf_pipe *p, uint64_t need, const cf__deadline *d)
 {
     cf__bring *r = p->out;
-    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    uint64_t room;
     for (int i = 0; i < CF__PIPE_SPIN; i++) {
-        if (ring_free(r, tail) >= need)
+        if (!ring_free(p, memory_order_acquire, &room))
+            return break_pipe(p);
+        if (room >= need)
             return 0;
         caa_cpu_relax();
     }
     for (;;) {
-        if (ring_free(r, tail) >= need)
+        if (!ring_free(p, memory_order_acquire, &room))
+            return break_pipe(p);
+        if (room >= need)
             return 0;
+        if (is_broken(p))
+            return EPROTO;
         if (d->poll)
             return EAGAIN;
         atomic_store_explicit(&r->writer_waiting, 1, memory_order_seq_cst);
         int w = 0;
-        if (atomic_load_explicit(&r->head, memory_order_seq_cst) + r->size - tail < need)
+        if (ring_free(p, memory_order_seq_cst, &room) && room < need)
             w = wait_fd(p->out_space, p->sock, d);
         atomic_store_explicit(&r->writer_waiting, 0, memory_order_relaxed);
         efd_reset(p->out_space);
-        if (ring_free(r, tail) >= need)
+        if (!ring_free(p, memory_order_acquire, &room))
+            return break_pipe(p);
+        if (room >= need)
             return 0;
+        if (is_broken(p))
+            return EPROTO;
         if (w == EPIPE || peer_gone(p->sock))
             return EPIPE;
         if (w == ETIMEDOUT)
@@ -337,12 +391,13 @@ static int wait_space(cf_pipe *p, uint64_t need, const cf__deadline *d)
 static void put_record(cf_pipe *p, uint32_t flags, const void *payload, uint32_t chunk, uint64_t total)
 {
     cf__bring *r = p->out;
-    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    uint64_t tail = p->out_tail;
     cf__rec h = { flags, chunk, total };
-    cf__bring_put(r, tail, &h, sizeof h);
+    cf__bring_put(r, p->size, tail, &h, sizeof h);
     if (chunk)
-        cf__bring_put(r, tail + CF__REC_HDR, payload, chunk);
-    atomic_store_explicit(&r->tail, tail + cf__rec_size(chunk), memory_order_seq_cst);
+        cf__bring_put(r, p->size, tail + CF__REC_HDR, payload, chunk);
+    p->out_tail = tail + cf__rec_size(chunk);
+    atomic_store_explicit(&r->tail, p->out_tail, memory_order_seq_cst);
     if (atomic_load_explicit(&r->reader_waiting, memory_order_seq_cst) ||
         (atomic_load_explicit(&r->fd_mode, memory_order_seq_cst) &&
          atomic_load_explicit(&r->head, memory_order_seq_cst) == tail))
@@ -351,11 +406,11 @@ static void put_record(cf_pipe *p, uint32_t flags, const void *payload, uint32_t
 
 static int send_locked(cf_pipe *p, const unsigned char *msg, size_t len, const cf__deadline *d)
 {
-    cf__bring *r = p->out;
+    uint64_t size = p->size;
     /* Up to a quarter of the ring: one record. Larger: chunks of about an eighth, so that the
      * receiver copies out one chunk while the sender copies in the next (a single record the
      * size of the ring would leave one side idle while the other copies). */
-    if (cf__rec_size(len) <= r->size / 4 + CF__REC_HDR) {
+    if (cf__rec_size(len) <= size / 4 + CF__REC_HDR) {
         int e = wait_space(p, cf__rec_size(len), d);
         if (e)
             return e;
@@ -367,10 +422,10 @@ static int send_locked(cf_pipe *p, const unsigned char *msg, size_t len, const c
     while (off < len) {
         size_t rest = len - off;
         uint64_t last_need = cf__rec_size(rest);
-        bool can_finish = last_need <= r->size / 4 + CF__REC_HDR;
+        bool can_finish = last_need <= size / 4 + CF__REC_HDR;
         /* Wait for room for the rest, or at least for a useful chunk (an eighth of the ring,
          * at least 8 bytes), plus its header and the ABORT reserve. */
-        uint64_t step = (r->size / 8) & ~(uint64_t)7;
+        uint64_t step = (size / 8) & ~(uint64_t)7;
         uint64_t want = can_finish ? last_need : (step > 8 ? step : 8) + 2 * CF__REC_HDR;
         int e = wait_space(p, want < last_need ? want : last_need, d);
         if (e) {
@@ -378,8 +433,9 @@ static int send_locked(cf_pipe *p, const unsigned char *msg, size_t len, const c
                 put_record(p, CF__REC_ABORT, NULL, 0, 0);   /* the reserve guarantees room */
             return e;
         }
-        uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-        uint64_t room = ring_free(r, tail);
+        uint64_t room;
+        if (!ring_free(p, memory_order_acquire, &room))
+            return break_pipe(p);
         uint32_t flags = off == 0 ? CF__REC_FIRST : 0;
         if (last_need <= room && can_finish) {
             put_record(p, flags | CF__REC_LAST, msg + off, (uint32_t)rest, len);
@@ -404,8 +460,10 @@ CF_EXTERN int cf_pipe_send(cf_pipe *p, const void *msg, size_t len, double timeo
     cf__deadline d;
     if (!p || (len && !msg) || cf__deadline_init(&d, timeout))
         return EINVAL;
+    if (len > PTRDIFF_MAX)
+        return EMSGSIZE;    /* no object is that large; it would wrap the record arithmetic */
     pthread_mutex_lock(&p->send_mu);
-    int r = send_locked(p, msg, len, &d);
+    int r = is_broken(p) ? EPROTO : send_locked(p, msg, len, &d);
     pthread_mutex_unlock(&p->send_mu);
     return r;
 }
@@ -417,7 +475,7 @@ static void drop_partial(cf_pipe *p)
     free(p->part);
     p->part = NULL;
     p->part_active = p->part_nomem = false;
-    p->part_len = p->part_got = 0;
+    p->part_len = p->part_got = p->part_cap = 0;
 }
 
 /* Consumed up to `head`: publish it, wake a sender waiting for room, and keep the "data"
@@ -425,6 +483,7 @@ static void drop_partial(cf_pipe *p)
 static void consumed(cf_pipe *p, uint64_t head)
 {
     cf__bring *r = p->in;
+    p->in_head = head;
     atomic_store_explicit(&r->head, head, memory_order_seq_cst);
     if (atomic_load_explicit(&r->writer_waiting, memory_order_seq_cst))
         efd_signal(p->in_space);
@@ -436,17 +495,67 @@ static void consumed(cf_pipe *p, uint64_t head)
     }
 }
 
-/* 0 with a message | EAGAIN (nothing complete yet, ring empty) | ENOMEM */
+/* Room for `more` bytes of the partial message, grown geometrically up to its announced total:
+ * memory follows the bytes that really came, not what the header claims. */
+static bool part_reserve(cf_pipe *p, uint64_t more)
+{
+    uint64_t need = p->part_got + more;            /* <= part_len, checked by the caller */
+    if (need <= p->part_cap && p->part)
+        return true;
+    uint64_t cap = p->part_cap ? p->part_cap : 4096;
+    while (cap < need)
+        cap *= 2;
+    if (cap > p->part_len)
+        cap = p->part_len ? p->part_len : 1;
+    unsigned char *b = realloc(p->part, (size_t)cap);
+    if (!b)
+        return false;
+    p->part = b;
+    p->part_cap = cap;
+    return true;
+}
+
+/* The header at `head` is one the sender could have written, given the partial state and the
+ * `avail` bytes published. */
+static bool rec_valid(const cf_pipe *p, const cf__rec *h, uint64_t avail)
+{
+    uint32_t known = CF__REC_FIRST | CF__REC_LAST | CF__REC_ABORT;
+    if ((h->flags & ~known) || cf__rec_size(h->chunk) > avail)
+        return false;
+    if (h->flags & CF__REC_ABORT)
+        return h->flags == CF__REC_ABORT && h->chunk == 0;
+    bool first = h->flags & CF__REC_FIRST, last = h->flags & CF__REC_LAST;
+    if (!last && h->chunk == 0)
+        return false;                   /* every chunk but a last one moves the message on */
+    if (first) {
+        if (h->total > PTRDIFF_MAX || h->chunk > h->total)
+            return false;
+        return last ? h->chunk == h->total : h->chunk < h->total;
+    }
+    if (!p->part_active || h->chunk > p->part_len - p->part_got)
+        return false;                   /* a continuation needs a FIRST; no overrun */
+    return !last || p->part_got + h->chunk == p->part_len;
+}
+
+/* 0 with a message | EAGAIN (nothing complete yet) | ENOMEM | EPROTO */
 static int take_records(cf_pipe *p, void **msg, size_t *len)
 {
     cf__bring *r = p->in;
-    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    uint64_t head = p->in_head, budget = 2 * p->size;
     for (;;) {
-        uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
-        if (tail == head)
+        uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire), avail;
+        if (!cf__bring_span(head, tail, p->size, &avail))
+            return break_pipe(p);
+        if (avail == 0 || budget == 0)
             return EAGAIN;
         cf__rec h;
-        cf__bring_get(r, head, &h, sizeof h);
+        if (avail < CF__REC_HDR)
+            return break_pipe(p);       /* records are published whole */
+        cf__bring_get(r, p->size, head, &h, sizeof h);
+        if (!rec_valid(p, &h, avail))
+            return break_pipe(p);
+        uint64_t rs = cf__rec_size(h.chunk);
+        budget = rs < budget ? budget - rs : 0;
         if (h.flags & CF__REC_ABORT) {
             drop_partial(p);
             consumed(p, head += CF__REC_HDR);
@@ -456,13 +565,16 @@ static int take_records(cf_pipe *p, void **msg, size_t *len)
             drop_partial(p);
             p->part_active = true;
             p->part_len = h.total;
-            p->part = malloc(h.total ? h.total : 1);
-            p->part_nomem = !p->part;
         }
-        if (p->part_active && !p->part_nomem && h.chunk)
-            cf__bring_get(r, head + CF__REC_HDR, p->part + p->part_got, h.chunk);
+        if (!p->part_nomem && !part_reserve(p, h.chunk)) {
+            free(p->part);
+            p->part = NULL;
+            p->part_nomem = true;       /* keep consuming; the message is dropped at its end */
+        }
+        if (!p->part_nomem && h.chunk)
+            cf__bring_get(r, p->size, head + CF__REC_HDR, p->part + p->part_got, h.chunk);
         p->part_got += h.chunk;
-        consumed(p, head += cf__rec_size(h.chunk));
+        consumed(p, head += rs);
         if (h.flags & CF__REC_LAST) {
             bool nomem = p->part_nomem;
             if (!nomem) {
@@ -488,6 +600,10 @@ CF_EXTERN int cf_pipe_recv(cf_pipe *p, void **msg, size_t *len, double timeout)
     pthread_mutex_lock(&p->recv_mu);
     int r;
     for (int spin = 0;; spin++) {
+        if (is_broken(p)) {
+            r = EPROTO;
+            break;
+        }
         if ((r = take_records(p, msg, len)) != EAGAIN)
             break;
         if (spin < CF__PIPE_SPIN && !d.poll) {
@@ -506,11 +622,14 @@ CF_EXTERN int cf_pipe_recv(cf_pipe *p, void **msg, size_t *len, double timeout)
             r = EAGAIN;
             break;
         }
+        if (cf__deadline_passed(&d)) {  /* a peer that streams without end: still a deadline */
+            r = ETIMEDOUT;
+            break;
+        }
         cf__bring *in = p->in;
         atomic_store_explicit(&in->reader_waiting, 1, memory_order_seq_cst);
         int w = 0;
-        if (atomic_load_explicit(&in->tail, memory_order_seq_cst) ==
-            atomic_load_explicit(&in->head, memory_order_relaxed))
+        if (atomic_load_explicit(&in->tail, memory_order_seq_cst) == p->in_head)
             w = wait_fd(p->in_data, p->sock, &d);
         atomic_store_explicit(&in->reader_waiting, 0, memory_order_relaxed);
         if (!atomic_load_explicit(&in->fd_mode, memory_order_relaxed))

@@ -14,7 +14,7 @@
 
 typedef struct cf__pipe_raw {
     int      memfd, sock, efd[4];
-    uint64_t len, ring_bytes;
+    uint64_t size;           /* data bytes of each ring; the mapping's layout follows from it */
 } cf__pipe_raw;
 
 /* The descriptors as one array (what SCM_RIGHTS carries), and back: one order everywhere. */

@@ -27,9 +27,9 @@
 
 #include "fork_server.h"
 
-typedef struct spawn_req {
-    int      idx;
-    uint64_t len, ring_bytes;
+typedef struct spawn_req {          /* no padding: every byte sent is initialised */
+    int64_t  idx;
+    uint64_t ring_size;
 } spawn_req;
 
 static void send_msg(int sock, const cf__fs_msg *m)
@@ -64,8 +64,7 @@ static int recv_req(int sock, spawn_req *req, cf__pipe_raw *raw)
     int fds[CF__PIPE_RAW_FDS];
     memcpy(fds, CMSG_DATA(c), sizeof fds);
     cf__pipe_raw_set_fds(raw, fds);
-    raw->len = req->len;
-    raw->ring_bytes = req->ring_bytes;
+    raw->size = req->ring_size;
     return 1;
 }
 
@@ -81,7 +80,7 @@ typedef struct server {
 
 static void spawn(server *s, const spawn_req *req, cf__pipe_raw *raw)
 {
-    cf__fs_msg m = { .type = CF__FS_SPAWNED, .idx = req->idx };
+    cf__fs_msg m = { .type = CF__FS_SPAWNED, .idx = (int)req->idx };
     if (s->nkids == s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 16;
         pid_t *k = realloc(s->kids, cap * sizeof *k);
@@ -103,7 +102,7 @@ static void spawn(server *s, const spawn_req *req, cf__pipe_raw *raw)
             _exit(0);                    /* the server died before we could ask */
         signal(SIGCHLD, SIG_DFL);
         sigprocmask(SIG_SETMASK, &s->orig_mask, NULL);
-        s->fn(s->ctx, req->idx, raw);
+        s->fn(s->ctx, (int)req->idx, raw);
         _exit(0);
     }
     if (pid < 0) {
@@ -202,7 +201,7 @@ int cf__fs_start(cf__fs *fs, const char *name, cf__fs_worker_fn fn, void *ctx)
 
 int cf__fs_spawn(cf__fs *fs, int idx, const cf__pipe_raw *raw)
 {
-    spawn_req req = { .idx = idx, .len = raw->len, .ring_bytes = raw->ring_bytes };
+    spawn_req req = { .idx = idx, .ring_size = raw->size };
     int fds[CF__PIPE_RAW_FDS];
     cf__pipe_raw_fds(raw, fds);
     char cbuf[CMSG_SPACE(sizeof fds)];

@@ -1,0 +1,90 @@
+/* plock.c: the shared-memory lock of plock.h. Memory order: acquire on taking the word, release
+ * on clearing it, so the protected bytes are ordered by the word as by any mutex. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <urcu/arch.h>
+
+#include "../common/futex.h"
+#include "plock.h"
+
+#define WAITERS 0x80000000u
+#define PID_MASK 0x3fffffffu
+#define SPINS 100
+
+static uint32_t self_word(void) { return (uint32_t)getpid() & PID_MASK; }
+
+/* The process named by the word is gone: it does not exist or is a zombie. */
+static bool holder_dead(uint32_t v)
+{
+    pid_t pid = (pid_t)(v & PID_MASK);
+    if (pid <= 0)
+        return true;
+    if (kill(pid, 0) < 0 && errno == ESRCH)
+        return true;
+    char path[40], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;                   /* no /proc: trust kill's answer */
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *rp = NULL;              /* "pid (comm) S ...": comm may hold spaces or ')' */
+    for (const char *c = buf; *c; c++)
+        if (*c == ')')
+            rp = c;
+    return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
+}
+
+int cf__plock_lock(_Atomic uint32_t *word, const cf__deadline *d)
+{
+    uint32_t me = self_word(), v = 0;
+    if (atomic_compare_exchange_strong_explicit(word, &v, me, memory_order_acquire, memory_order_relaxed))
+        return 0;
+    for (int i = 0; i < SPINS; i++) {
+        caa_cpu_relax();
+        v = 0;
+        if (atomic_compare_exchange_weak_explicit(word, &v, me, memory_order_acquire, memory_order_relaxed))
+            return 0;
+    }
+    /* A poll waits one slice too: a lock is held for a copy, and "busy" is not "empty". */
+    cf__deadline poll_until;
+    if (d->poll) {
+        cf__deadline_init(&poll_until, CF__PLOCK_SLICE);
+        d = &poll_until;
+    }
+    for (;;) {
+        if (!d->forever && cf__deadline_passed(d))
+            return ETIMEDOUT;           /* checked first: a word that keeps changing ends too */
+        v = atomic_load_explicit(word, memory_order_relaxed);
+        if (v == 0) {
+            /* Others may sleep: keep WAITERS, so our unlock wakes one. */
+            if (atomic_compare_exchange_strong_explicit(word, &v, me | WAITERS, memory_order_acquire,
+                                                        memory_order_relaxed))
+                return 0;
+            continue;
+        }
+        if (!(v & WAITERS) &&
+            !atomic_compare_exchange_strong_explicit(word, &v, v | WAITERS, memory_order_relaxed,
+                                                     memory_order_relaxed))
+            continue;
+        v |= WAITERS;
+        cf__deadline slice;             /* to the end of this slice or the deadline */
+        cf__deadline_init(&slice, CF__PLOCK_SLICE);
+        bool last = !d->forever && cf__deadline_left(d) <= CF__PLOCK_SLICE;
+        if (cf__futex_wait_shared(word, v, last ? d : &slice) != ETIMEDOUT)
+            continue;
+        if (atomic_load_explicit(word, memory_order_relaxed) == v && holder_dead(v) &&
+            atomic_compare_exchange_strong_explicit(word, &v, me | WAITERS, memory_order_acquire,
+                                                    memory_order_relaxed))
+            return 1;
+    }
+}
+
+void cf__plock_unlock(_Atomic uint32_t *word)
+{
+    if (atomic_exchange_explicit(word, 0, memory_order_release) & WAITERS)
+        cf__futex_wake_shared(word, 1);
+}
