@@ -6,12 +6,8 @@
  *   the fork server's reports (spawned, exited), send batches, check timeouts; when a pass finds
  *   nothing to do it spins ~50 us (catching the next result or submit without a wake-up), then
  *   sleeps in epoll on the doorbell, the fork server's socket and every worker pipe's fd.
- * - Dispatch hands each task to the worker with the fewest out, up to CF__PP_WINDOW ahead, and
- *   sends each worker's share of a pass as one message: a burst of trivial tasks costs a few
- *   messages, not one each, and a short task does not queue behind a long one needlessly.
- *   A sent task stays PENDING (cancellable, see process_pool.h) until its worker claims it.
- *   When a worker idles while another has been running one task for more than STEAL_NS with
- *   tasks queued behind it, the idle one takes half of them back (revoke, then re-send).
+ * - Dispatch (which worker gets what, stealing) is process_dispatch.c's; the messages are
+ *   process_wire.c's.
  * - A worker's death is reported by the fork server with its wait status. Its pipe is drained
  *   first (results sent before it died count), then the one task it had claimed fails (CF_EWORKER
  *   with the pid and signal; ETIMEDOUT if we killed it for task_timeout; ECANCELED on terminate),
@@ -39,12 +35,11 @@
 #include "../ipc/bytering.h"
 #include "../ipc/pipe_raw.h"
 #include "map.h"
-#include "process_pool.h"
+#include "process_manager.h"
 
 #define SPIN_NS   20000        /* keep looking this long after the last work before sleeping */
 #define SPIN_SENT 250000       /* ... and this long after sending tasks, for their results */
 #define POLL_MS   1            /* re-check unstarted sent tasks / unsent batches this often */
-#define STEAL_NS  2000000      /* a task running this long makes its queue worth stealing */
 #define READ_MAX  64           /* results per worker per pass, for fairness */
 
 static int64_t now_ns(void)
@@ -61,24 +56,6 @@ void cf__pp_ring(cf__process_pool *p)
     (void)r;            /* EAGAIN: already rung */
 }
 
-typedef struct mgr {
-    cf__process_pool *p;
-    int   epfd;
-    bool  sealed;        /* closed and no submit in flight: the wfcq only drains now */
-    bool  cancelled_all; /* cancel_futures handled */
-    bool  killed_all;    /* terminate/broken: every worker was sent SIGKILL */
-} mgr;
-
-/* ---- the FIFO of futures not yet sent ---- */
-
-static bool pend_push(cf__process_pool *p, cf_future *f, bool front)
-{
-    return (front ? cf__qstore_push_front(&p->pend, f) : cf__qstore_push(&p->pend, f)) == 0;
-}
-
-static cf_future *pend_peek(cf__process_pool *p) { return cf__qstore_peek(&p->pend); }
-static void pend_pop(cf__process_pool *p) { cf__qstore_pop(&p->pend); }
-
 /* ---- completing futures ---- */
 
 static void release_hold(cf__process_pool *p, cf_future *f)
@@ -90,20 +67,9 @@ static void release_hold(cf__process_pool *p, cf_future *f)
     cf__lock_release(&f->lock);
 }
 
-/* Takes f, sent to a worker and not started, back for another (its lock taken here); false if
- * it is done or its worker started it. */
-static bool take_back(cf__process_pool *p, cf_future *f)
-{
-    cf__lock_acquire(&f->lock);
-    bool ok = !cf__is_done(cf__state_of(atomic_load_explicit(&f->word, memory_order_relaxed))) &&
-              (f->xtag & CF__XTAG_SENT) && cf__pp_revoke(p, f);
-    cf__lock_release(&f->lock);
-    return ok;
-}
-
 /* Completes a future the pool ran (or failed for a reason of its own), then drops the pool's
  * reference. Counted first: whoever sees it done sees it counted. */
-static void finish(cf__process_pool *p, cf_future *f, int err, void *value, char *msg, size_t blen)
+void cf__pm_finish(cf__process_pool *p, cf_future *f, int err, void *value, char *msg, size_t blen)
 {
     release_hold(p, f);
     atomic_fetch_add_explicit(err ? &p->failed : &p->completed, 1, memory_order_relaxed);
@@ -113,11 +79,11 @@ static void finish(cf__process_pool *p, cf_future *f, int err, void *value, char
 }
 
 /* Fails a future that never reached a worker (broken pool). */
-static void fail_unsent(cf__process_pool *p, cf_future *f, int err)
+void cf__pm_fail_unsent(cf__process_pool *p, cf_future *f, int err)
 {
     char *msg = p->broken_msg ? strdup(p->broken_msg) : NULL;
     if (!cf_future_done(f))
-        finish(p, f, err, NULL, msg, 0);
+        cf__pm_finish(p, f, err, NULL, msg, 0);
     else {
         free(msg);
         cf_future_unref(f);
@@ -126,15 +92,15 @@ static void fail_unsent(cf__process_pool *p, cf_future *f, int err)
 
 /* ---- workers ---- */
 
-static int usable(cf__process_pool *p, cf__pworker *w)
+bool cf__pm_usable(cf__process_pool *p, cf__pworker *w)
 {
     return w->state == W_LIVE && !w->exit_sent && w->kill_reason == 0 &&
            (p->max_tasks == 0 || w->items_sent < (size_t)p->max_tasks);
 }
 
-static void break_pool(mgr *m, int err, const char *fmt, const char *detail);
+static void break_pool(cf__mgr *m, int err, const char *fmt, const char *detail);
 
-static void spawn_worker(mgr *m, int idx)
+static void spawn_worker(cf__mgr *m, int idx)
 {
     cf__process_pool *p = m->p;
     cf__pworker *w = &p->w[idx];
@@ -177,7 +143,7 @@ static void spawn_worker(mgr *m, int idx)
     w->state = W_SPAWNING;
 }
 
-static void close_worker_pipe(mgr *m, cf__pworker *w)
+static void close_worker_pipe(cf__mgr *m, cf__pworker *w)
 {
     if (!w->pipe)
         return;
@@ -214,8 +180,7 @@ static void mark_running(cf__process_pool *p, cf_future *f)
     cf__lock_release(&f->lock);
 }
 
-static char *text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *text(const char *fmt, ...)
+char *cf__pm_text(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -226,40 +191,43 @@ static char *text(const char *fmt, ...)
     return s;
 }
 
-static void handle_result(mgr *m, int idx, const unsigned char *b, size_t len)
+/* Applies one result message from worker idx: false if the message is corrupt (the caller then
+ * treats the worker as dead: process_wire.h). */
+static bool handle_result(cf__mgr *m, int idx, const unsigned char *b, size_t len)
 {
     cf__process_pool *p = m->p;
     cf__pworker *w = &p->w[idx];
-    cf__presult r;
-    if (len < sizeof r)
-        return;
-    memcpy(&r, b, sizeof r);
-    size_t off = sizeof r;
-    size_t mlen = (size_t)r.msglen;
-    if (off + cf__pad8(mlen) > len)
-        return;
-    char *msg = r.err && mlen ? strndup((const char *)b + off, mlen) : NULL;
-    off += cf__pad8(mlen);
+    cf__wresult r;
+    if (cf__wire_get_result(b, len, &r))
+        return false;
+    char *msg = r.err && r.msglen ? strndup(r.msg, r.msglen) : NULL;
     if (r.type == CF__PR_INIT_FAILED) {
-        char detail[4200];
+        if (w->results) {
+            free(msg);
+            return false;               /* only a worker that has run nothing can say so */
+        }
+        char detail[CF__WIRE_MSG_MAX + 200];
         snprintf(detail, sizeof detail, "%s (%s)", msg ? msg : cf_strerror(r.err), cf_strerror(r.err));
         free(msg);
         break_pool(m, CF_EBROKEN, "process initializer failed: %s", detail);
-        return;
+        return true;
     }
+    w->results++;
     uint64_t seq = r.seq;
     if (seq < w->low_seq || seq >= w->next_seq || !w->inf[seq % CF__PP_K]) {
         free(msg);
-        return;
+        return true;                    /* nothing of ours waits for it */
+    }
+    cf_future *f = w->inf[seq % CF__PP_K];
+    if (!cf__wire_result_fits(&r, f->kind, f->kind == CF__KIND_CHUNK ? ((cf__chunk *)f->arg)->count : 1)) {
+        free(msg);
+        return false;
     }
     advance_low(w, seq);
-    cf_future *f = w->inf[seq % CF__PP_K];
     w->inf[seq % CF__PP_K] = NULL;
     w->nout--;
     advance_low(w, seq + 1);
 
-    const unsigned char *payload = b + off;
-    size_t plen = len - off;
     void *value = NULL;
     size_t blen = 0;
     int err = r.err;
@@ -269,35 +237,42 @@ static void handle_result(mgr *m, int idx, const unsigned char *b, size_t len)
         free(f->arg);                   /* the argument copy is not needed any more */
         f->arg = NULL;
         if (!err && r.value) {
-            if (r.value > plen || !(value = malloc(r.value))) {
+            if (!(value = malloc(r.value))) {
                 err = ENOMEM;
-                msg = text("no memory for a %llu-byte result", (unsigned long long)r.value);
+                msg = cf__pm_text("no memory for a %llu-byte result", (unsigned long long)r.value);
             } else {
-                memcpy(value, payload, r.value);
+                memcpy(value, r.payload, r.value);
                 blen = r.value;
             }
         }
     } else {
         cf__chunk *c = f->arg;
         size_t done = (size_t)r.value;
-        if (done > c->count || done * 8 > plen)
-            done = 0;
-        const uint64_t *words = (const uint64_t *)payload;
+        const unsigned char *words = r.payload;   /* 8-byte aligned in the message */
         if (c->count == 1) {
-            value = done ? (void *)(uintptr_t)words[0] : NULL;
+            if (done)
+                memcpy(&value, words, sizeof value);
         } else {
-            for (size_t i = 0; i < done; i++)
-                c->job->res[c->start + i] = (void *)(uintptr_t)words[i];
+            memcpy(c->job->res + c->start, words, done * sizeof(void *));
             if (err)
                 c->failed_done = done;
             value = (void *)(uintptr_t)done;
         }
     }
-    finish(p, f, err, err ? NULL : value, msg, blen);
+    cf__pm_finish(p, f, err, err ? NULL : value, msg, blen);
+    return true;
+}
+
+void cf__pm_kill_corrupt(cf__pworker *w)
+{
+    if (w->pid > 0 && !w->kill_reason) {
+        kill(w->pid, SIGKILL);
+        w->kill_reason = EPROTO;
+    }
 }
 
 /* Reads what worker idx sent; false if nothing was there. */
-static bool read_results(mgr *m, int idx)
+static bool read_results(cf__mgr *m, int idx)
 {
     cf__pworker *w = &m->p->w[idx];
     bool any = false;
@@ -309,16 +284,19 @@ static bool read_results(mgr *m, int idx)
             kill(w->pid, SIGKILL);       /* a result is lost: fail its task like a crash */
             w->kill_reason = ENOMEM;
         }
+        if (r == EPROTO)
+            cf__pm_kill_corrupt(w);
         if (r)
             break;
         any = true;
-        handle_result(m, idx, msg, len);
+        if (!handle_result(m, idx, msg, len))
+            cf__pm_kill_corrupt(w);
         free(msg);
     }
     return any;
 }
 
-static void worker_died(mgr *m, int idx, int status)
+static void worker_died(cf__mgr *m, int idx, int status)
 {
     cf__process_pool *p = m->p;
     cf__pworker *w = &p->w[idx];
@@ -342,29 +320,32 @@ static void worker_died(mgr *m, int idx, int status)
             char *msg;
             if (w->kill_reason == ETIMEDOUT) {
                 err = ETIMEDOUT;
-                msg = text("task ran longer than task_timeout (%g s): worker %d killed",
+                msg = cf__pm_text("task ran longer than task_timeout (%g s): worker %d killed",
                            p->task_timeout, (int)w->pid);
             } else if (w->kill_reason == ECANCELED) {
                 err = ECANCELED;
-                msg = text("worker %d terminated (cf_executor_terminate)", (int)w->pid);
+                msg = cf__pm_text("worker %d terminated (cf_executor_terminate)", (int)w->pid);
             } else if (w->kill_reason == CF_EBROKEN) {
                 err = CF_EBROKEN;
                 msg = p->broken_msg ? strdup(p->broken_msg) : NULL;
+            } else if (w->kill_reason == EPROTO) {
+                msg = cf__pm_text("worker %d killed: it wrote corrupt data on its pipe (the task "
+                                  "scribbled over memory?)", (int)w->pid);
             } else if (WIFSIGNALED(status)) {
                 const char *d = sigdescr_np(WTERMSIG(status));
-                msg = text("worker %d killed by signal %d (%s)", (int)w->pid, WTERMSIG(status),
+                msg = cf__pm_text("worker %d killed by signal %d (%s)", (int)w->pid, WTERMSIG(status),
                            d ? d : "unknown signal");
             } else {
-                msg = text("worker %d exited with status %d", (int)w->pid,
+                msg = cf__pm_text("worker %d exited with status %d", (int)w->pid,
                            WIFEXITED(status) ? WEXITSTATUS(status) : -1);
             }
-            finish(p, f, err, NULL, msg, 0);
+            cf__pm_finish(p, f, err, NULL, msg, 0);
             continue;
         }
-        bool back = take_back(p, f);
-        if (!back || !pend_push(p, f, true)) {
+        bool back = cf__pm_take_back(p, f);
+        if (!back || !cf__pm_pend_push(p, f, true)) {
             if (back)                    /* no memory to queue it again: fail, never lose */
-                finish(p, f, ENOMEM, NULL, text("could not re-queue a task of a dead worker"), 0);
+                cf__pm_finish(p, f, ENOMEM, NULL, cf__pm_text("could not re-queue a task of a dead worker"), 0);
             else
                 cf_future_unref(f);      /* cancelled meanwhile */
         }
@@ -376,7 +357,7 @@ static void worker_died(mgr *m, int idx, int status)
 
 /* ---- pool-wide transitions ---- */
 
-static void kill_all(mgr *m, int reason)
+static void kill_all(cf__mgr *m, int reason)
 {
     cf__process_pool *p = m->p;
     for (int i = 0; i < p->max_workers; i++) {
@@ -390,12 +371,12 @@ static void kill_all(mgr *m, int reason)
     m->killed_all = true;
 }
 
-static void cancel_everything(mgr *m)
+static void cancel_everything(cf__mgr *m)
 {
     cf__process_pool *p = m->p;
     while (p->pend.count) {
-        cf_future *f = pend_peek(p);
-        pend_pop(p);
+        cf_future *f = cf__pm_pend_peek(p);
+        cf__pm_pend_pop(p);
         cf_future_cancel(f);
         cf_future_unref(f);
     }
@@ -412,27 +393,27 @@ static void cancel_everything(mgr *m)
     }
 }
 
-static void break_pool(mgr *m, int err, const char *fmt, const char *detail)
+static void break_pool(cf__mgr *m, int err, const char *fmt, const char *detail)
 {
     cf__process_pool *p = m->p;
     if (atomic_load(&p->closed) == CF_EBROKEN)
         return;
     free(p->broken_msg);
-    p->broken_msg = text(fmt, detail);
+    p->broken_msg = cf__pm_text(fmt, detail);
     atomic_store(&p->closed, err);       /* publishes broken_msg (seq_cst) */
     while (p->pend.count) {
-        cf_future *f = pend_peek(p);
-        pend_pop(p);
-        fail_unsent(p, f, CF_EBROKEN);
+        cf_future *f = cf__pm_pend_peek(p);
+        cf__pm_pend_pop(p);
+        cf__pm_fail_unsent(p, f, CF_EBROKEN);
     }
     for (int i = 0; i < p->max_workers; i++) {
         cf__pworker *w = &p->w[i];
         for (uint64_t seq = w->low_seq; seq < w->next_seq; seq++) {
             cf_future *f = w->inf[seq % CF__PP_K];
-            if (f && take_back(p, f)) {
+            if (f && cf__pm_take_back(p, f)) {
                 w->inf[seq % CF__PP_K] = NULL;
                 w->nout--;
-                fail_unsent(p, f, CF_EBROKEN);
+                cf__pm_fail_unsent(p, f, CF_EBROKEN);
             }
         }
     }
@@ -441,216 +422,9 @@ static void break_pool(mgr *m, int err, const char *fmt, const char *detail)
     cf__backlog_wake(&p->backlog);
 }
 
-/* ---- intake and dispatch ---- */
-
-static bool intake(mgr *m)
-{
-    cf__process_pool *p = m->p;
-    if (!m->sealed && atomic_load(&p->closed) && atomic_load(&p->inflight) == 0)
-        m->sealed = true;                /* from here on the queue only drains */
-    if (cds_wfcq_empty(&p->qhead, &p->qtail))
-        return false;
-    bool broken = atomic_load(&p->closed) == CF_EBROKEN;
-    struct cds_wfcq_node *n;
-    while ((n = cds_wfcq_dequeue_blocking(&p->qhead, &p->qtail))) {
-        cf_future *f = caa_container_of(n, cf_future, qnode);
-        atomic_load_explicit(&f->word, memory_order_acquire);   /* pairs with pp_submit */
-        if (broken)
-            fail_unsent(p, f, CF_EBROKEN);
-        else if (!pend_push(p, f, false))
-            finish(p, f, ENOMEM, NULL, text("process pool: no memory to queue the task"), 0);
-    }
-    return true;
-}
-
-static size_t task_items(cf_future *f)
-{
-    return f->kind == CF__KIND_CHUNK ? ((cf__chunk *)f->arg)->count : 1;
-}
-
-static size_t task_bytes(cf_future *f)
-{
-    if (f->kind == CF__KIND_BYTES)
-        return sizeof(cf__ptask) + cf__pad8(((cf__bytes_job *)f->arg)->len);
-    return sizeof(cf__ptask) + 8 * task_items(f) * (f->kind == CF__KIND_CHUNK);
-}
-
-static bool out_reserve(cf__pworker *w, size_t n)
-{
-    if (w->out_len + n <= w->out_cap)
-        return true;
-    size_t cap = w->out_cap ? w->out_cap : 4096;
-    while (cap < w->out_len + n)
-        cap *= 2;
-    unsigned char *b = realloc(w->out, cap);
-    if (!b)
-        return false;
-    w->out = b;
-    w->out_cap = cap;
-    return true;
-}
-
-static void encode(cf__pworker *w, cf_future *f, uint64_t seq)
-{
-    cf__ptask t = { .seq = seq, .kind = f->kind, .fn = (uint64_t)(uintptr_t)f->fn,
-                    .arg = (uint64_t)(uintptr_t)f->arg };
-    unsigned char *o = w->out + w->out_len;
-    size_t plen = 0;
-    if (f->kind == CF__KIND_BYTES) {
-        cf__bytes_job *j = f->arg;
-        t.fn = (uint64_t)(uintptr_t)j->fn;
-        t.arg = j->len;
-        plen = j->len;
-        memcpy(o + sizeof t, j->data, plen);
-    } else if (f->kind == CF__KIND_CHUNK) {
-        cf__chunk *c = f->arg;
-        t.fn = (uint64_t)(uintptr_t)c->job->fn;
-        t.n = (uint32_t)c->count;
-        uint64_t *words = (uint64_t *)(o + sizeof t);
-        for (size_t i = 0; i < c->count; i++)
-            words[i] = (uint64_t)(uintptr_t)c->job->args[c->start + i];
-        plen = 8 * c->count;
-    }
-    memcpy(o, &t, sizeof t);
-    memset(o + sizeof t + plen, 0, cf__pad8(plen) - plen);
-    w->out_len += sizeof t + cf__pad8(plen);
-}
-
-/* Sends f to worker idx as task `seq`, unless it was cancelled meanwhile. */
-static bool assign(cf__process_pool *p, int idx, cf_future *f)
-{
-    cf__pworker *w = &p->w[idx];
-    uint64_t seq = w->next_seq;
-    cf__lock_acquire(&f->lock);
-    bool ok = cf__state_of(atomic_load_explicit(&f->word, memory_order_relaxed)) == CF_PENDING;
-    if (ok) {
-        atomic_store(&p->slots[idx].ent[seq % CF__PP_K], cf__ent(seq, ENT_QUEUED));
-        f->xtag = (f->xtag & CF__XTAG_HOLD) | cf__xtag(idx, seq);
-    }
-    cf__lock_release(&f->lock);
-    if (!ok)
-        return false;
-    encode(w, f, seq);
-    w->inf[seq % CF__PP_K] = f;
-    w->nout++;
-    w->next_seq++;
-    w->items_sent += task_items(f);
-    return true;
-}
-
-static void flush(cf__pworker *w, bool wait)
-{
-    if (!w->out_len || !w->pipe)
-        return;
-    int r = cf_pipe_send(w->pipe, w->out, w->out_len, wait ? CF_FOREVER : 0);
-    if (r == 0 || r == EPIPE)
-        w->out_len = 0;      /* EPIPE: dying; its death report takes the tasks back */
-}
-
-/* An idle worker takes back half of the queue of a worker stuck on a long task. */
-static void steal(mgr *m, int64_t now)
-{
-    cf__process_pool *p = m->p;
-    int idle = -1;
-    for (int i = 0; i < p->max_workers && idle < 0; i++)
-        if (usable(p, &p->w[i]) && p->w[i].nout == 0)
-            idle = i;
-    if (idle < 0)
-        return;
-    for (int v = 0; v < p->max_workers; v++) {
-        cf__pworker *w = &p->w[v];
-        cf__pslot *s = &p->slots[v];
-        if (w->state != W_LIVE || w->nout < 2 || !atomic_load(&s->started) ||
-            now - atomic_load(&s->start_ns) < STEAL_NS)
-            continue;
-        size_t take = w->nout / 2;
-        cf_future *got[CF__PP_WINDOW];
-        size_t n = 0;
-        for (uint64_t seq = w->next_seq; seq-- > w->low_seq && n < take && n < CF__PP_WINDOW;) {
-            cf_future *f = w->inf[seq % CF__PP_K];
-            if (!f)
-                continue;
-            if (!take_back(p, f))
-                break;                   /* reached the running one */
-            w->inf[seq % CF__PP_K] = NULL;
-            w->nout--;
-            w->items_sent -= task_items(f);
-            got[n++] = f;
-        }
-        for (size_t i = 0; i < n; i++)   /* got[] is newest first: the front keeps order */
-            if (!pend_push(p, got[i], true))
-                finish(p, got[i], ENOMEM, NULL, text("process pool: no memory to queue the task"), 0);
-        if (n)
-            return;
-    }
-}
-
-/* The worker that should take the next task: among those that can take one more, the one with
- * the fewest out (ties: the lowest index), or with none out when idle_only. -1 if none. */
-static int least_loaded(cf__process_pool *p, bool idle_only)
-{
-    int best = -1;
-    for (int i = 0; i < p->max_workers; i++) {
-        cf__pworker *w = &p->w[i];
-        if (!usable(p, w) || w->stuck || w->nout >= CF__PP_WINDOW ||
-            w->next_seq - w->low_seq >= CF__PP_K - 1)
-            continue;
-        if (idle_only && (w->nout || w->out_len))
-            continue;
-        if (best < 0 || w->nout < p->w[best].nout)
-            best = i;
-    }
-    return best;
-}
-
-/* Sends what waits, one task at a time to the least loaded worker, so that a short task does not
- * queue behind a long one while another worker has less to do; each worker's tasks of this pass
- * still go out as one message. */
-static bool dispatch(mgr *m, int64_t now)
-{
-    cf__process_pool *p = m->p;
-    bool any = false;
-    for (int i = 0; i < p->max_workers; i++) {
-        cf__pworker *w = &p->w[i];
-        if (w->out_len) {
-            size_t before = w->out_len;
-            flush(w, false);
-            any |= w->out_len != before;
-        }
-        w->stuck = w->out_len != 0;      /* its ring is full: nothing more for it this pass */
-    }
-    if (p->pend.count == 0)
-        steal(m, now);
-    size_t big = CF__PP_RING / 8;
-    while (p->pend.count) {
-        cf_future *f = pend_peek(p);
-        if (cf_future_done(f)) {
-            pend_pop(p);
-            cf_future_unref(f);
-            continue;
-        }
-        /* A large argument streams through the ring: only to an idle worker, which reads while
-         * we write (a busy one would block this thread). FIFO order waits for one. */
-        size_t need = task_bytes(f);
-        int i = least_loaded(p, need > big);
-        if (i < 0 || !out_reserve(&p->w[i], need))
-            break;
-        pend_pop(p);
-        if (!assign(p, i, f))
-            cf_future_unref(f);          /* cancelled while it waited */
-        any = true;
-        if (need > big)
-            flush(&p->w[i], true);
-    }
-    for (int i = 0; i < p->max_workers; i++)
-        if (!p->w[i].stuck)
-            flush(&p->w[i], false);
-    return any;
-}
-
 /* ---- fork server reports ---- */
 
-static bool read_fs(mgr *m)
+static bool read_fs(cf__mgr *m)
 {
     cf__process_pool *p = m->p;
     bool any = false;
@@ -706,14 +480,14 @@ static bool read_fs(mgr *m)
 
 /* Returns the epoll timeout in ms (-1: none needed). *changed: it dropped skipped entries,
  * which may have made the pool idle: the caller must look again before sleeping. */
-static int check_workers(mgr *m, int64_t now, bool *changed)
+static int check_workers(cf__mgr *m, int64_t now, bool *changed)
 {
     cf__process_pool *p = m->p;
     bool cancel_all = atomic_load(&p->cancel_futures);
     int64_t next = -1;
     bool someone_idle = false;
     for (int i = 0; i < p->max_workers; i++)
-        someone_idle |= usable(p, &p->w[i]) && p->w[i].nout == 0;
+        someone_idle |= cf__pm_usable(p, &p->w[i]) && p->w[i].nout == 0;
     for (int i = 0; i < p->max_workers; i++) {
         cf__pworker *w = &p->w[i];
         cf__pslot *s = &p->slots[i];
@@ -738,7 +512,7 @@ static int check_workers(mgr *m, int64_t now, bool *changed)
         if (w->nout && !f)
             next = 1;
         if (f && someone_idle && w->nout >= 2) {     /* wake up when its queue is worth stealing */
-            int64_t ms = (atomic_load(&s->start_ns) + STEAL_NS - now) / 1000000 + 1;
+            int64_t ms = (atomic_load(&s->start_ns) + CF__PP_STEAL_NS - now) / 1000000 + 1;
             if (ms < 1)
                 ms = 1;
             if (next < 0 || ms < next)
@@ -787,13 +561,13 @@ static void send_exit(cf__pworker *w)
         w->exit_sent = true;
 }
 
-static void run(mgr *m)
+static void run(cf__mgr *m)
 {
     cf__process_pool *p = m->p;
     int64_t idle_since = now_ns(), sent_at = 0;
     for (;;) {
         int64_t now = now_ns();
-        bool busy = intake(m);
+        bool busy = cf__pm_intake(m);
         for (int i = 0; i < p->max_workers; i++)
             if (p->w[i].state != W_NONE)
                 busy |= read_results(m, i);
@@ -804,7 +578,7 @@ static void run(mgr *m)
             if (atomic_load(&p->terminating))
                 kill_all(m, ECANCELED);
         }
-        if (dispatch(m, now)) {
+        if (cf__pm_dispatch(m, now)) {
             busy = true;
             sent_at = now;
         }
@@ -860,7 +634,7 @@ static void run(mgr *m)
 void *cf__pp_manager_main(void *arg)
 {
     cf__process_pool *p = arg;
-    mgr m = { .p = p, .epfd = -1 };
+    cf__mgr m = { .p = p, .epfd = -1 };
     p->mgr_self = pthread_self();
     char name[16];
     snprintf(name, sizeof name, "%.11s-mgr", p->name);

@@ -1,6 +1,8 @@
 /* process_pool.h (internal): the process pool's state, split between process_pool.c (caller
- * side: create, submit, shutdown, stats, the future hooks), process_manager.c (the manager
- * thread: dispatch, results, worker deaths, timeouts) and process_worker.c (the worker process).
+ * side: create, submit, shutdown, stats, the future hooks), the manager thread's files
+ * (process_manager.c: its loop, worker lives, results, timeouts; process_dispatch.c: intake,
+ * assignment, stealing; process_manager.h between them), process_wire.c (the messages, both
+ * ends) and process_worker.c (the worker process).
  *
  * Shared with the workers (one cf__pslot per worker index, in an anonymous MAP_SHARED mapping
  * made before the fork server, so every worker inherits it):
@@ -26,6 +28,7 @@
 #include "backlog.h"
 #include "executor.h"
 #include "fork_server.h"
+#include "process_wire.h"
 
 #define CF__PP_K       1024        /* entries per worker: a power of two above the window */
 #define CF__PP_WINDOW  256         /* tasks sent ahead to one worker */
@@ -41,32 +44,6 @@ typedef struct cf__pslot {
     alignas(64) _Atomic uint64_t ent[CF__PP_K];
 } cf__pslot;
 
-/* Messages. Parent -> worker: a batch of tasks, each a header and its payload (BYTES: the
- * argument bytes; CHUNK: n argument words), padded to 8 bytes. */
-enum { CF__PT_EXIT = 100 };
-/* Words travel as uint64_t and are read back in place as pointers (cf_map chunks). */
-_Static_assert(sizeof(void *) == sizeof(uint64_t), "process pools need 64-bit pointers");
-typedef struct cf__ptask {
-    uint64_t seq;
-    uint32_t kind;     /* CF__KIND_* or CF__PT_EXIT */
-    uint32_t n;        /* CHUNK: items */
-    uint64_t fn;       /* cf_fn, or cf_bytes_fn for BYTES */
-    uint64_t arg;      /* CALL: the word; BYTES: the length */
-} cf__ptask;
-
-/* Worker -> parent: one message per task, sent as soon as it is done (a worker killed a moment
- * later loses no finished result). Then the error text and the payload (BYTES: the data;
- * CHUNK: `value` result words), each padded to 8 bytes. */
-enum { CF__PR_RESULT = 1, CF__PR_INIT_FAILED };
-typedef struct cf__presult {
-    uint64_t seq;
-    uint32_t type;     /* CF__PR_* */
-    int32_t  err;
-    uint64_t value;    /* CALL: the word; BYTES: the length; CHUNK: items done */
-    uint32_t msglen;
-    uint32_t pad;
-} cf__presult;
-
 /* The parent's view of one worker index (only the manager thread touches it). */
 enum { W_NONE, W_SPAWNING, W_LIVE };
 typedef struct cf__pworker {
@@ -79,7 +56,9 @@ typedef struct cf__pworker {
     size_t     nout;               /* non-NULL entries of inf */
     uint64_t   marked;             /* the last seq marked RUNNING */
     size_t     items_sent;         /* for max_tasks_per_child */
-    int        kill_reason;        /* 0, or why we SIGKILLed it: ETIMEDOUT, ECANCELED, CF_EBROKEN */
+    int        kill_reason;        /* 0, or why we SIGKILLed it: ETIMEDOUT, ECANCELED, CF_EBROKEN,
+                                    * EPROTO (corrupt messages), ENOMEM (a result we could not hold) */
+    uint64_t   results;            /* result messages received from it */
     bool       exit_sent;
     bool       stuck;              /* dispatch: its unsent batch did not fit this pass */
     unsigned char *out;            /* a batch not sent yet (the ring was full) */

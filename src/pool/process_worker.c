@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "../future/task.h"
-#include "../ipc/bytering.h"
 #include "map.h"
 #include "process_pool.h"
 
@@ -36,49 +35,22 @@ static _Noreturn void leave(int code)
     _exit(code);
 }
 
-typedef struct outbuf {
-    unsigned char *b;
-    size_t len, cap;
-} outbuf;
-
-static void put(outbuf *o, const void *src, size_t n)
-{
-    size_t need = o->len + cf__pad8(n);
-    if (need > o->cap) {
-        size_t cap = o->cap ? o->cap : 256;
-        while (cap < need)
-            cap *= 2;
-        unsigned char *b = realloc(o->b, cap);
-        if (!b)
-            leave(121);                 /* the parent fails the task: "exited with status 121" */
-        o->b = b;
-        o->cap = cap;
-    }
-    if (n)
-        memcpy(o->b + o->len, src, n);
-    memset(o->b + o->len + n, 0, need - o->len - n);
-    o->len = need;
-}
-
-static void send_result(cf_pipe *pipe, outbuf *o)
+static void send_result(cf_pipe *pipe, cf__wbuf *o)
 {
     if (cf_pipe_send(pipe, o->b, o->len, CF_FOREVER) != 0)
         leave(0);                       /* the parent is gone */
     o->len = 0;
 }
 
-/* Appends the header and error text for a task that ended with ctx's error (or none). */
-static void put_head(outbuf *o, uint64_t seq, int type, const cf__task_ctx *ctx, uint64_t value)
+/* Appends the result of a task that ended with ctx's error (or none). */
+static void put_result(cf__wbuf *o, uint64_t seq, int type, const cf__task_ctx *ctx,
+                       uint64_t value, const void *payload, size_t plen)
 {
-    cf__presult r = { .seq = seq, .type = (uint32_t)type, .err = ctx->err, .value = value };
-    size_t ml = ctx->err && ctx->msg ? strlen(ctx->msg) : 0;
-    r.msglen = (uint32_t)(ml > 4000 ? 4000 : ml);
-    put(o, &r, sizeof r);
-    if (r.msglen)
-        put(o, ctx->msg, r.msglen);
+    if (cf__wire_put_result(o, seq, type, ctx->err, ctx->msg, value, payload, plen))
+        leave(121);                     /* the parent fails the task: "exited with status 121" */
 }
 
-static void run_task(cf__pslot *slot, const cf__ptask *t, const unsigned char *payload, outbuf *o)
+static void run_task(cf__pslot *slot, const cf__ptask *t, const unsigned char *payload, cf__wbuf *o)
 {
     cf__task_ctx ctx;
     cf__task_ctx *prev = cf__task_enter(&ctx, NULL, NULL);
@@ -87,13 +59,11 @@ static void run_task(cf__pslot *slot, const cf__ptask *t, const unsigned char *p
     if (t->kind == CF__KIND_CALL) {
         void *r = ((cf_fn)(uintptr_t)t->fn)((void *)(uintptr_t)t->arg);
         cf__task_leave(prev);
-        put_head(o, t->seq, CF__PR_RESULT, &ctx, ctx.err ? 0 : (uint64_t)(uintptr_t)r);
+        put_result(o, t->seq, CF__PR_RESULT, &ctx, ctx.err ? 0 : (uint64_t)(uintptr_t)r, NULL, 0);
     } else if (t->kind == CF__KIND_BYTES) {
         cf_bytes r = cf__call_bytes((cf_bytes_fn)(uintptr_t)t->fn, payload, (size_t)t->arg);
         cf__task_leave(prev);
-        put_head(o, t->seq, CF__PR_RESULT, &ctx, r.len);
-        if (r.len)
-            put(o, r.data, r.len);
+        put_result(o, t->seq, CF__PR_RESULT, &ctx, r.len, r.data, r.len);
         free(r.data);
     } else {                            /* CHUNK: map.c's loop; words are pointers (LP64) */
         void **res = malloc(t->n * sizeof *res + 1);
@@ -103,9 +73,7 @@ static void run_task(cf__pslot *slot, const cf__ptask *t, const unsigned char *p
         else
             done = cf__run_items((cf_fn)(uintptr_t)t->fn, (void *const *)payload, res, t->n);
         cf__task_leave(prev);
-        put_head(o, t->seq, CF__PR_RESULT, &ctx, done);
-        if (done)
-            put(o, res, done * sizeof *res);
+        put_result(o, t->seq, CF__PR_RESULT, &ctx, done, res, done * sizeof *res);
         free(res);
     }
     free(ctx.msg);
@@ -119,8 +87,8 @@ static void run_initializer(cf__process_pool *p, cf_pipe *pipe)
     cf__task_leave(prev);
     if (!ctx.err)
         return;
-    outbuf o = { 0 };
-    put_head(&o, 0, CF__PR_INIT_FAILED, &ctx, 0);
+    cf__wbuf o = { 0 };
+    put_result(&o, 0, CF__PR_INIT_FAILED, &ctx, 0, NULL, 0);
     send_result(pipe, &o);
     leave(0);
 }
@@ -147,7 +115,7 @@ void cf__pp_worker_main(void *vp, int idx, const cf__pipe_raw *raw)
     if (p->initializer)
         run_initializer(p, pipe);
 
-    outbuf o = { 0 };
+    cf__wbuf o = { 0 };
     uint64_t ran = 0;
     for (;;) {
         /* No spinning of our own beyond cf_pipe_recv's few microseconds: on a machine with few
@@ -161,17 +129,11 @@ void cf__pp_worker_main(void *vp, int idx, const cf__pipe_raw *raw)
             leave(122);                 /* a batch was dropped: die, the parent re-sends it */
         if (r != 0)
             leave(0);                   /* EPIPE: the parent is gone or closed our pipe */
-        const unsigned char *m = msg;
         size_t off = 0;
         bool stop = false;
-        while (off + sizeof(cf__ptask) <= len) {
-            cf__ptask t;
-            memcpy(&t, m + off, sizeof t);
-            off += sizeof t;
-            const unsigned char *payload = m + off;
-            size_t plen = t.kind == CF__KIND_BYTES ? (size_t)t.arg
-                        : t.kind == CF__KIND_CHUNK ? (size_t)t.n * 8 : 0;
-            off += cf__pad8(plen);
+        cf__ptask t;
+        const unsigned char *payload;
+        while ((r = cf__wire_next_task(msg, len, &off, &t, &payload)) == 1) {
             if (t.kind == CF__PT_EXIT) {
                 stop = true;
                 break;
@@ -184,6 +146,9 @@ void cf__pp_worker_main(void *vp, int idx, const cf__pipe_raw *raw)
                 run_task(slot, &t, payload, &o);
                 atomic_store(&slot->started, 0);
                 atomic_store(&slot->passed, t.seq);
+                /* What the task printed goes out before its result: a worker that dies later
+                 * takes no finished task's output with it, and a pipe reader sees it now. */
+                fflush(NULL);
                 send_result(pipe, &o);
                 ran += t.kind == CF__KIND_CHUNK ? t.n : 1;
                 if (p->max_tasks && ran >= (uint64_t)p->max_tasks) {
@@ -195,8 +160,8 @@ void cf__pp_worker_main(void *vp, int idx, const cf__pipe_raw *raw)
             }
         }
         free(msg);
-        if (stop)
-            break;
+        if (stop || r == EPROTO)
+            break;                      /* EPROTO: not our parent's batch; leave */
     }
     free(o.b);
     cf_pipe_close(pipe);

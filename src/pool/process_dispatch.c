@@ -1,0 +1,247 @@
+/* process_dispatch.c: moving futures from the submit queue to the workers (process_manager.h).
+ *
+ * Design notes.
+ * - Intake splices the submit wfcq into a FIFO of unsent futures (a cf__qstore); a dead worker's
+ *   unstarted tasks and stolen ones go back to its front, so submission order holds.
+ * - Dispatch hands each task to the worker with the fewest out, up to CF__PP_WINDOW ahead, and
+ *   sends each worker's share of a pass as one message: a burst of trivial tasks costs a few
+ *   messages, not one each, and a short task does not queue behind a long one needlessly.
+ *   A sent task stays PENDING (cancellable, see process_pool.h) until its worker claims it.
+ * - When a worker idles while another has been running one task for more than CF__PP_STEAL_NS with
+ *   tasks queued behind it, the idle one takes half of them back (revoke, then re-send). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../ipc/bytering.h"
+#include "map.h"
+#include "process_manager.h"
+
+bool cf__pm_pend_push(cf__process_pool *p, cf_future *f, bool front)
+{
+    return (front ? cf__qstore_push_front(&p->pend, f) : cf__qstore_push(&p->pend, f)) == 0;
+}
+
+cf_future *cf__pm_pend_peek(cf__process_pool *p) { return cf__qstore_peek(&p->pend); }
+void cf__pm_pend_pop(cf__process_pool *p) { cf__qstore_pop(&p->pend); }
+
+/* Takes f, sent to a worker and not started, back for another (its lock taken here); false if
+ * it is done or its worker started it. */
+bool cf__pm_take_back(cf__process_pool *p, cf_future *f)
+{
+    cf__lock_acquire(&f->lock);
+    bool ok = !cf__is_done(cf__state_of(atomic_load_explicit(&f->word, memory_order_relaxed))) &&
+              (f->xtag & CF__XTAG_SENT) && cf__pp_revoke(p, f);
+    cf__lock_release(&f->lock);
+    return ok;
+}
+
+bool cf__pm_intake(cf__mgr *m)
+{
+    cf__process_pool *p = m->p;
+    if (!m->sealed && atomic_load(&p->closed) && atomic_load(&p->inflight) == 0)
+        m->sealed = true;                /* from here on the queue only drains */
+    if (cds_wfcq_empty(&p->qhead, &p->qtail))
+        return false;
+    bool broken = atomic_load(&p->closed) == CF_EBROKEN;
+    struct cds_wfcq_node *n;
+    while ((n = cds_wfcq_dequeue_blocking(&p->qhead, &p->qtail))) {
+        cf_future *f = caa_container_of(n, cf_future, qnode);
+        atomic_load_explicit(&f->word, memory_order_acquire);   /* pairs with pp_submit */
+        if (broken)
+            cf__pm_fail_unsent(p, f, CF_EBROKEN);
+        else if (!cf__pm_pend_push(p, f, false))
+            cf__pm_finish(p, f, ENOMEM, NULL, cf__pm_text("process pool: no memory to queue the task"), 0);
+    }
+    return true;
+}
+
+size_t cf__pm_task_items(cf_future *f)
+{
+    return f->kind == CF__KIND_CHUNK ? ((cf__chunk *)f->arg)->count : 1;
+}
+
+static size_t task_bytes(cf_future *f)
+{
+    if (f->kind == CF__KIND_BYTES)
+        return cf__wire_task_size(((cf__bytes_job *)f->arg)->len);
+    return cf__wire_task_size(8 * cf__pm_task_items(f) * (f->kind == CF__KIND_CHUNK));
+}
+
+static bool out_reserve(cf__pworker *w, size_t n)
+{
+    if (w->out_len + n <= w->out_cap)
+        return true;
+    size_t cap = w->out_cap ? w->out_cap : 4096;
+    while (cap < w->out_len + n)
+        cap *= 2;
+    unsigned char *b = realloc(w->out, cap);
+    if (!b)
+        return false;
+    w->out = b;
+    w->out_cap = cap;
+    return true;
+}
+
+static void encode(cf__pworker *w, cf_future *f, uint64_t seq)
+{
+    cf__ptask t = { .seq = seq, .kind = f->kind, .fn = (uint64_t)(uintptr_t)f->fn,
+                    .arg = (uint64_t)(uintptr_t)f->arg };
+    unsigned char *o = w->out + w->out_len;
+    const void *payload = NULL;
+    size_t plen = 0;
+    if (f->kind == CF__KIND_BYTES) {
+        cf__bytes_job *j = f->arg;
+        t.fn = (uint64_t)(uintptr_t)j->fn;
+        t.arg = j->len;
+        payload = j->data;
+        plen = j->len;
+    } else if (f->kind == CF__KIND_CHUNK) {
+        /* The argument words go straight into the batch (no copy of the chunk's args). */
+        cf__chunk *c = f->arg;
+        t.fn = (uint64_t)(uintptr_t)c->job->fn;
+        t.n = (uint32_t)c->count;
+        plen = 8 * c->count;
+        uint64_t *dst = (uint64_t *)(o + sizeof t);
+        for (size_t i = 0; i < c->count; i++)
+            dst[i] = (uint64_t)(uintptr_t)c->job->args[c->start + i];
+        payload = dst;
+    }
+    cf__wire_put_task(o, &t, payload, plen);
+    w->out_len += cf__wire_task_size(plen);
+}
+
+/* Sends f to worker idx as task `seq`, unless it was cancelled meanwhile. */
+static bool assign(cf__process_pool *p, int idx, cf_future *f)
+{
+    cf__pworker *w = &p->w[idx];
+    uint64_t seq = w->next_seq;
+    cf__lock_acquire(&f->lock);
+    bool ok = cf__state_of(atomic_load_explicit(&f->word, memory_order_relaxed)) == CF_PENDING;
+    if (ok) {
+        atomic_store(&p->slots[idx].ent[seq % CF__PP_K], cf__ent(seq, ENT_QUEUED));
+        f->xtag = (f->xtag & CF__XTAG_HOLD) | cf__xtag(idx, seq);
+    }
+    cf__lock_release(&f->lock);
+    if (!ok)
+        return false;
+    encode(w, f, seq);
+    w->inf[seq % CF__PP_K] = f;
+    w->nout++;
+    w->next_seq++;
+    w->items_sent += cf__pm_task_items(f);
+    return true;
+}
+
+static void flush(cf__pworker *w, bool wait)
+{
+    if (!w->out_len || !w->pipe)
+        return;
+    int r = cf_pipe_send(w->pipe, w->out, w->out_len, wait ? CF_FOREVER : 0);
+    if (r == EPROTO)
+        cf__pm_kill_corrupt(w);
+    if (r == 0 || r == EPIPE || r == EPROTO)
+        w->out_len = 0;      /* EPIPE, EPROTO: dying; its death report takes the tasks back */
+}
+
+/* An idle worker takes back half of the queue of a worker stuck on a long task. */
+static void steal(cf__mgr *m, int64_t now)
+{
+    cf__process_pool *p = m->p;
+    int idle = -1;
+    for (int i = 0; i < p->max_workers && idle < 0; i++)
+        if (cf__pm_usable(p, &p->w[i]) && p->w[i].nout == 0)
+            idle = i;
+    if (idle < 0)
+        return;
+    for (int v = 0; v < p->max_workers; v++) {
+        cf__pworker *w = &p->w[v];
+        cf__pslot *s = &p->slots[v];
+        if (w->state != W_LIVE || w->nout < 2 || !atomic_load(&s->started) ||
+            now - atomic_load(&s->start_ns) < CF__PP_STEAL_NS)
+            continue;
+        size_t take = w->nout / 2;
+        cf_future *got[CF__PP_WINDOW];
+        size_t n = 0;
+        for (uint64_t seq = w->next_seq; seq-- > w->low_seq && n < take && n < CF__PP_WINDOW;) {
+            cf_future *f = w->inf[seq % CF__PP_K];
+            if (!f)
+                continue;
+            if (!cf__pm_take_back(p, f))
+                break;                   /* reached the running one */
+            w->inf[seq % CF__PP_K] = NULL;
+            w->nout--;
+            w->items_sent -= cf__pm_task_items(f);
+            got[n++] = f;
+        }
+        for (size_t i = 0; i < n; i++)   /* got[] is newest first: the front keeps order */
+            if (!cf__pm_pend_push(p, got[i], true))
+                cf__pm_finish(p, got[i], ENOMEM, NULL, cf__pm_text("process pool: no memory to queue the task"), 0);
+        if (n)
+            return;
+    }
+}
+
+/* The worker that should take the next task: among those that can take one more, the one with
+ * the fewest out (ties: the lowest index), or with none out when idle_only. -1 if none. */
+static int least_loaded(cf__process_pool *p, bool idle_only)
+{
+    int best = -1;
+    for (int i = 0; i < p->max_workers; i++) {
+        cf__pworker *w = &p->w[i];
+        if (!cf__pm_usable(p, w) || w->stuck || w->nout >= CF__PP_WINDOW ||
+            w->next_seq - w->low_seq >= CF__PP_K - 1)
+            continue;
+        if (idle_only && (w->nout || w->out_len))
+            continue;
+        if (best < 0 || w->nout < p->w[best].nout)
+            best = i;
+    }
+    return best;
+}
+
+/* Sends what waits, one task at a time to the least loaded worker, so that a short task does not
+ * queue behind a long one while another worker has less to do; each worker's tasks of this pass
+ * still go out as one message. */
+bool cf__pm_dispatch(cf__mgr *m, int64_t now)
+{
+    cf__process_pool *p = m->p;
+    bool any = false;
+    for (int i = 0; i < p->max_workers; i++) {
+        cf__pworker *w = &p->w[i];
+        if (w->out_len) {
+            size_t before = w->out_len;
+            flush(w, false);
+            any |= w->out_len != before;
+        }
+        w->stuck = w->out_len != 0;      /* its ring is full: nothing more for it this pass */
+    }
+    if (p->pend.count == 0)
+        steal(m, now);
+    size_t big = CF__PP_RING / 8;
+    while (p->pend.count) {
+        cf_future *f = cf__pm_pend_peek(p);
+        if (cf_future_done(f)) {
+            cf__pm_pend_pop(p);
+            cf_future_unref(f);
+            continue;
+        }
+        /* A large argument streams through the ring: only to an idle worker, which reads while
+         * we write (a busy one would block this thread). FIFO order waits for one. */
+        size_t need = task_bytes(f);
+        int i = least_loaded(p, need > big);
+        if (i < 0 || !out_reserve(&p->w[i], need))
+            break;
+        cf__pm_pend_pop(p);
+        if (!assign(p, i, f))
+            cf_future_unref(f);          /* cancelled while it waited */
+        any = true;
+        if (need > big)
+            flush(&p->w[i], true);
+    }
+    for (int i = 0; i < p->max_workers; i++)
+        if (!p->w[i].stuck)
+            flush(&p->w[i], false);
+    return any;
+}
+
