@@ -104,6 +104,14 @@ static inline int count_maps(const char *what)
     return n;
 }
 
+/* tcase_add_test, unless CF_TEST_ONLY names another test: runs one test alone while working. */
+#define CF_ADD_TEST(tc, t)                                                                         \
+    do {                                                                                           \
+        const char *only_ = getenv("CF_TEST_ONLY");                                                \
+        if (!only_ || strcmp(only_, #t) == 0)                                                      \
+            tcase_add_test((tc), t);                                                               \
+    } while (0)
+
 #define CF_RUN_SUITE(suite_fn)                                                                     \
     int main(void)                                                                                 \
     {                                                                                              \

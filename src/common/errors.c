@@ -7,7 +7,7 @@ CF_EXTERN const char *cf_strerror(int err)
 {
     switch (err) {
     case 0:          return "Success";
-    case CF_EBROKEN: return "Executor is broken (a worker initializer failed)";
+    case CF_EBROKEN: return "Executor is broken (the future's message says why)";
     case CF_EWORKER: return "The worker process running the task died";
     default:         break;
     }

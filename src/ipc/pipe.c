@@ -404,23 +404,27 @@ static void put_record(cf_pipe *p, uint32_t flags, const void *payload, uint32_t
         efd_signal(p->out_data);
 }
 
-static int send_locked(cf_pipe *p, const unsigned char *msg, size_t len, const cf__deadline *d)
+/* Sends msg from *off on (0: from its start) until it is all in, the deadline, or an error;
+ * *off keeps the progress of a streamed message, so that a caller may resume it (the process
+ * pool's manager, which must not block on one worker). 0 | EAGAIN | ETIMEDOUT | EPIPE | EPROTO;
+ * resume only after EAGAIN. */
+static int send_from(cf_pipe *p, const unsigned char *msg, size_t len, size_t *off, const cf__deadline *d)
 {
     uint64_t size = p->size;
     /* Up to a quarter of the ring: one record. Larger: chunks of about an eighth, so that the
      * receiver copies out one chunk while the sender copies in the next (a single record the
      * size of the ring would leave one side idle while the other copies). */
-    if (cf__rec_size(len) <= size / 4 + CF__REC_HDR) {
+    if (*off == 0 && cf__rec_size(len) <= size / 4 + CF__REC_HDR) {
         int e = wait_space(p, cf__rec_size(len), d);
         if (e)
             return e;
         put_record(p, CF__REC_FIRST | CF__REC_LAST, msg, (uint32_t)len, len);
+        *off = len;
         return 0;
     }
     /* Streaming: chunks as room appears, each leaving the ABORT reserve free. */
-    size_t off = 0;
-    while (off < len) {
-        size_t rest = len - off;
+    while (*off < len) {
+        size_t rest = len - *off;
         uint64_t last_need = cf__rec_size(rest);
         bool can_finish = last_need <= size / 4 + CF__REC_HDR;
         /* Wait for room for the rest, or at least for a useful chunk (an eighth of the ring,
@@ -428,18 +432,15 @@ static int send_locked(cf_pipe *p, const unsigned char *msg, size_t len, const c
         uint64_t step = (size / 8) & ~(uint64_t)7;
         uint64_t want = can_finish ? last_need : (step > 8 ? step : 8) + 2 * CF__REC_HDR;
         int e = wait_space(p, want < last_need ? want : last_need, d);
-        if (e) {
-            if (off > 0 && e != EPIPE)
-                put_record(p, CF__REC_ABORT, NULL, 0, 0);   /* the reserve guarantees room */
+        if (e)
             return e;
-        }
         uint64_t room;
         if (!ring_free(p, memory_order_acquire, &room))
             return break_pipe(p);
-        uint32_t flags = off == 0 ? CF__REC_FIRST : 0;
+        uint32_t flags = *off == 0 ? CF__REC_FIRST : 0;
         if (last_need <= room && can_finish) {
-            put_record(p, flags | CF__REC_LAST, msg + off, (uint32_t)rest, len);
-            off = len;
+            put_record(p, flags | CF__REC_LAST, msg + *off, (uint32_t)rest, len);
+            *off = len;
         } else {
             uint64_t chunk = (room - 2 * CF__REC_HDR) & ~(uint64_t)7;
             if (chunk > step && step >= 8)
@@ -448,11 +449,32 @@ static int send_locked(cf_pipe *p, const unsigned char *msg, size_t len, const c
                 chunk = rest & ~(uint64_t)7;
             if (chunk > UINT32_MAX / 2)
                 chunk = UINT32_MAX / 2 & ~(uint64_t)7;
-            put_record(p, flags, msg + off, (uint32_t)chunk, len);
-            off += chunk;
+            put_record(p, flags, msg + *off, (uint32_t)chunk, len);
+            *off += chunk;
         }
     }
     return 0;
+}
+
+static int send_locked(cf_pipe *p, const unsigned char *msg, size_t len, const cf__deadline *d)
+{
+    size_t off = 0;
+    int e = send_from(p, msg, len, &off, d);
+    if (e && off > 0 && off < len && e != EPIPE && e != EPROTO)
+        put_record(p, CF__REC_ABORT, NULL, 0, 0);   /* the reserve guarantees room */
+    return e;
+}
+
+int cf__pipe_send_part(cf_pipe *p, const void *msg, size_t len, size_t *off)
+{
+    cf__deadline d;
+    cf__deadline_init(&d, 0);
+    if (len > PTRDIFF_MAX)
+        return EMSGSIZE;
+    pthread_mutex_lock(&p->send_mu);
+    int r = is_broken(p) ? EPROTO : send_from(p, msg, len, off, &d);
+    pthread_mutex_unlock(&p->send_mu);
+    return r;
 }
 
 CF_EXTERN int cf_pipe_send(cf_pipe *p, const void *msg, size_t len, double timeout)

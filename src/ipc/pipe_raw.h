@@ -39,6 +39,11 @@ int  cf__pipe_new_raw(size_t capacity, cf_pipe **end0, cf__pipe_raw *end1);
 /* Builds end1 from raw in this process (raw's descriptors stay raw's). 0 | errno. */
 int  cf__pipe_adopt(const cf__pipe_raw *raw, cf_pipe **end1);
 void cf__pipe_raw_close(cf__pipe_raw *raw);
+/* Sends what fits now of msg, from *off on (start with *off = 0): 0 (all of it is in) | EAGAIN
+ * (the ring is full: call again later with the same msg and off; nothing else may be sent on
+ * this end meanwhile) | EPIPE | EPROTO | EMSGSIZE. Never waits: for a sender that must not block
+ * on one receiver (the process pool's manager). */
+int  cf__pipe_send_part(cf_pipe *p, const void *msg, size_t len, size_t *off);
 /* A record is waiting in this end's incoming ring (no syscall; for spinning). */
 bool cf__pipe_readable(const cf_pipe *p);
 

@@ -125,6 +125,8 @@ static bool assign(cf__process_pool *p, int idx, cf_future *f)
     cf__lock_release(&f->lock);
     if (!ok)
         return false;
+    if (w->nout == 0)
+        w->progress_ns = cf__pm_now();  /* it has had nothing to do until now */
     encode(w, f, seq);
     w->inf[seq % CF__PP_K] = f;
     w->nout++;
@@ -133,34 +135,44 @@ static bool assign(cf__process_pool *p, int idx, cf_future *f)
     return true;
 }
 
-static void flush(cf__pworker *w, bool wait)
+/* Puts as much of w's batch into its ring as fits now, never waiting: a worker that does not
+ * read (stopped, say) holds up its own batch, never the manager. */
+static void flush(cf__pworker *w)
 {
-    if (!w->out_len || !w->pipe)
+    if (!w->out_len || !w->pipe || w->pipe_eof)
         return;
-    int r = cf_pipe_send(w->pipe, w->out, w->out_len, wait ? CF_FOREVER : 0);
+    size_t before = w->out_off;
+    int r = cf__pipe_send_part(w->pipe, w->out, w->out_len, &w->out_off);
+    if (w->out_off != before)
+        w->progress_ns = cf__pm_now();  /* it reads: not a worker to steal from */
     if (r == EPROTO)
         cf__pm_kill_corrupt(w);
-    if (r == 0 || r == EPIPE || r == EPROTO)
-        w->out_len = 0;      /* EPIPE, EPROTO: dying; its death report takes the tasks back */
+    if (r != EAGAIN)
+        w->out_len = w->out_off = 0;    /* sent; or dying, and its death takes the tasks back */
 }
 
-/* An idle worker takes back half of the queue of a worker stuck on a long task. */
+/* An idle worker takes back half of the queue of a worker that is not getting through it: one
+ * stuck on a long task for CF__PP_STEAL_NS, or one that has started nothing it was sent for as
+ * long (stopped, say), all of whose queue then moves. */
 static void steal(cf__mgr *m, int64_t now)
 {
     cf__process_pool *p = m->p;
-    int idle = -1;
+    int idle = -1;                       /* nothing to do, and nothing still on its way to it */
     for (int i = 0; i < p->max_workers && idle < 0; i++)
-        if (cf__pm_usable(p, &p->w[i]) && p->w[i].nout == 0)
+        if (cf__pm_usable(p, &p->w[i]) && p->w[i].nout == 0 && p->w[i].out_len == 0)
             idle = i;
     if (idle < 0)
         return;
     for (int v = 0; v < p->max_workers; v++) {
         cf__pworker *w = &p->w[v];
         cf__pslot *s = &p->slots[v];
-        if (w->state != W_LIVE || w->nout < 2 || !atomic_load(&s->started) ||
-            now - atomic_load(&s->start_ns) < CF__PP_STEAL_NS)
+        if (w->state != W_LIVE || w->nout == 0 || v == idle)
             continue;
-        size_t take = w->nout / 2;
+        bool running = atomic_load(&s->started) != 0;
+        int64_t since = running ? atomic_load(&s->start_ns) : w->progress_ns;
+        if ((running && w->nout < 2) || now - since < CF__PP_STEAL_NS)
+            continue;
+        size_t take = running ? w->nout / 2 : w->nout;
         cf_future *got[CF__PP_WINDOW];
         size_t n = 0;
         for (uint64_t seq = w->next_seq; seq-- > w->low_seq && n < take && n < CF__PP_WINDOW;) {
@@ -210,9 +222,9 @@ bool cf__pm_dispatch(cf__mgr *m, int64_t now)
     for (int i = 0; i < p->max_workers; i++) {
         cf__pworker *w = &p->w[i];
         if (w->out_len) {
-            size_t before = w->out_len;
-            flush(w, false);
-            any |= w->out_len != before;
+            size_t before = w->out_off;
+            flush(w);
+            any |= w->out_len == 0 || w->out_off != before;
         }
         w->stuck = w->out_len != 0;      /* its ring is full: nothing more for it this pass */
     }
@@ -236,12 +248,14 @@ bool cf__pm_dispatch(cf__mgr *m, int64_t now)
         if (!assign(p, i, f))
             cf_future_unref(f);          /* cancelled while it waited */
         any = true;
-        if (need > big)
-            flush(&p->w[i], true);
+        if (need > big) {
+            flush(&p->w[i]);             /* streams on in later passes as the worker reads */
+            p->w[i].stuck = p->w[i].out_len != 0;
+        }
     }
     for (int i = 0; i < p->max_workers; i++)
         if (!p->w[i].stuck)
-            flush(&p->w[i], false);
+            flush(&p->w[i]);
     return any;
 }
 

@@ -20,6 +20,7 @@
  *   gets an EXIT message; when all are reaped, the fork server is stopped and reaped, and
  *   `finished` is published. */
 #include <errno.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -41,8 +42,13 @@
 #define SPIN_SENT 250000       /* ... and this long after sending tasks, for their results */
 #define POLL_MS   1            /* re-check unstarted sent tasks / unsent batches this often */
 #define READ_MAX  64           /* results per worker per pass, for fairness */
+#define LOST_NS   1000000000   /* a worker whose pipe closed, unreported this long, is dead */
+#define SPAWN_TRIES 8          /* failed starts in a row, with no worker left, break the pool */
+#define FRUITLESS_MAX 8        /* deaths in a row before running anything break the pool */
+#define FS_TRIES  5            /* fork servers lost in a row, with no result between */
+#define START_NS  10000000000  /* creation gives up on a fork server silent this long */
 
-static int64_t now_ns(void)
+int64_t cf__pm_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -100,6 +106,51 @@ bool cf__pm_usable(cf__process_pool *p, cf__pworker *w)
 
 static void break_pool(cf__mgr *m, int err, const char *fmt, const char *detail);
 
+static void close_worker_pipe(cf__mgr *m, cf__pworker *w)
+{
+    if (!w->pipe)
+        return;
+    if (!w->pipe_eof)
+        epoll_ctl(m->epfd, EPOLL_CTL_DEL, cf_pipe_fd(w->pipe), NULL);
+    cf_pipe_close(w->pipe);
+    w->pipe = NULL;
+}
+
+/* 10 ms, doubling per step after the first, up to 1 s. */
+static int64_t backoff_ns(int steps)
+{
+    int64_t b = 10000000;
+    while (steps-- > 1 && b < 1000000000)
+        b *= 2;
+    return b < 1000000000 ? b : 1000000000;
+}
+
+/* Worker idx could not be started (err): during creation that fails the creation; later the
+ * start is retried with backoff, and the pool breaks only when no worker is left and
+ * SPAWN_TRIES starts in a row have failed (an exhausted descriptor or process limit that does
+ * not come back). */
+static void spawn_failed(cf__mgr *m, int idx, int err)
+{
+    cf__process_pool *p = m->p;
+    cf__pworker *w = &p->w[idx];
+    close_worker_pipe(m, w);
+    w->state = W_NONE;
+    if (m->starting) {
+        if (!m->start_err)
+            m->start_err = err;
+        return;
+    }
+    m->spawn_fails++;
+    bool any = false;
+    for (int i = 0; i < p->max_workers; i++)
+        any |= p->w[i].state != W_NONE;
+    if (!any && m->spawn_fails >= SPAWN_TRIES) {
+        break_pool(m, CF_EBROKEN, "could not start a worker process: %s", cf_strerror(err));
+        return;
+    }
+    w->respawn_ns = cf__pm_now() + backoff_ns(m->spawn_fails);
+}
+
 static void spawn_worker(cf__mgr *m, int idx)
 {
     cf__process_pool *p = m->p;
@@ -108,6 +159,7 @@ static void spawn_worker(cf__mgr *m, int idx)
     atomic_store(&s->started, 0);
     atomic_store(&s->passed, 0);
     atomic_store(&s->cancel_seq, 0);
+    atomic_store(&s->init_done, 0);
     for (int i = 0; i < CF__PP_K; i++)
         atomic_store_explicit(&s->ent[i], 0, memory_order_relaxed);
     unsigned char *out = w->out;
@@ -118,7 +170,7 @@ static void spawn_worker(cf__mgr *m, int idx)
     w->next_seq = w->low_seq = 1;
 
     cf__pipe_raw raw;
-    int err = cf__pipe_new_raw(CF__PP_RING, &w->pipe, &raw);
+    int err = p->fs.sock < 0 ? ECHILD : cf__pipe_new_raw(CF__PP_RING, &w->pipe, &raw);
     if (!err) {
         struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 2 + (uint32_t)idx };
         if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, cf_pipe_fd(w->pipe), &ev) < 0)
@@ -132,24 +184,32 @@ static void spawn_worker(cf__mgr *m, int idx)
         }
     }
     if (err) {
-        w->state = W_NONE;
-        bool any = false;
-        for (int i = 0; i < p->max_workers; i++)
-            any |= p->w[i].state != W_NONE;
-        if (!any)
-            break_pool(m, CF_EBROKEN, "could not start a worker process: %s", cf_strerror(err));
+        spawn_failed(m, idx, err);
         return;
     }
     w->state = W_SPAWNING;
 }
 
-static void close_worker_pipe(cf__mgr *m, cf__pworker *w)
+/* Work is left, or may still come: a dead worker is worth replacing. */
+static bool work_left(cf__mgr *m)
 {
-    if (!w->pipe)
+    cf__process_pool *p = m->p;
+    bool work = p->pend.count || !m->sealed || !cds_wfcq_empty(&p->qhead, &p->qtail);
+    for (int j = 0; j < p->max_workers; j++)
+        work |= p->w[j].nout > 0;
+    return work && !atomic_load(&p->terminating) && atomic_load(&p->closed) != CF_EBROKEN;
+}
+
+/* After worker idx died: a replacement now, or after a backoff while workers keep dying before
+ * running anything (a crash loop must not fork thousands of processes a second). */
+static void replace_worker(cf__mgr *m, int idx)
+{
+    if (!work_left(m))
         return;
-    epoll_ctl(m->epfd, EPOLL_CTL_DEL, cf_pipe_fd(w->pipe), NULL);
-    cf_pipe_close(w->pipe);
-    w->pipe = NULL;
+    if (m->fruitless < 2 && !m->fs_restart_ns)
+        spawn_worker(m, idx);
+    else
+        m->p->w[idx].respawn_ns = cf__pm_now() + backoff_ns(m->fruitless - 1);
 }
 
 /* Drops resolved entries at the low end of a worker's window: results arrive in seq order, so
@@ -213,6 +273,9 @@ static bool handle_result(cf__mgr *m, int idx, const unsigned char *b, size_t le
         return true;
     }
     w->results++;
+    w->progress_ns = cf__pm_now();
+    m->fruitless = 0;
+    m->fs_deaths = 0;
     uint64_t seq = r.seq;
     if (seq < w->low_seq || seq >= w->next_seq || !w->inf[seq % CF__PP_K]) {
         free(msg);
@@ -271,6 +334,18 @@ void cf__pm_kill_corrupt(cf__pworker *w)
     }
 }
 
+/* Worker w's pipe ended (its peer is gone) or broke: it leaves the epoll set, which would
+ * otherwise report it readable on every pass, and the worker counts as dead when the fork
+ * server says so, or after LOST_NS (check_workers). */
+static void pipe_gone(cf__mgr *m, cf__pworker *w)
+{
+    if (w->pipe_eof || !w->pipe)
+        return;
+    epoll_ctl(m->epfd, EPOLL_CTL_DEL, cf_pipe_fd(w->pipe), NULL);
+    w->pipe_eof = true;
+    w->eof_ns = cf__pm_now();
+}
+
 /* Reads what worker idx sent; false if nothing was there. */
 static bool read_results(cf__mgr *m, int idx)
 {
@@ -284,8 +359,10 @@ static bool read_results(cf__mgr *m, int idx)
             kill(w->pid, SIGKILL);       /* a result is lost: fail its task like a crash */
             w->kill_reason = ENOMEM;
         }
-        if (r == EPROTO)
+        if (r == EPROTO) {
             cf__pm_kill_corrupt(w);
+            pipe_gone(m, w);
+        }
         if (r)
             break;
         any = true;
@@ -296,15 +373,47 @@ static bool read_results(cf__mgr *m, int idx)
     return any;
 }
 
+/* What became of a worker, for the task it ran and for the pool's message. */
+static char *death_text(cf__process_pool *p, cf__pworker *w, int status)
+{
+    if (w->kill_reason == ETIMEDOUT)
+        return cf__pm_text("task ran longer than task_timeout (%g s): worker %d killed",
+                           p->task_timeout, (int)w->pid);
+    if (w->kill_reason == ECANCELED)
+        return cf__pm_text("worker %d terminated (cf_executor_terminate)", (int)w->pid);
+    if (w->kill_reason == CF_EBROKEN)
+        return p->broken_msg ? strdup(p->broken_msg) : NULL;
+    if (w->kill_reason == EPROTO)
+        return cf__pm_text("worker %d killed: it wrote corrupt data on its pipe (the task "
+                           "scribbled over memory?)", (int)w->pid);
+    if (w->kill_reason == ECHILD)
+        return cf__pm_text("worker %d lost with the pool's fork server (killed from outside?)",
+                           (int)w->pid);
+    if (w->kill_reason == ESRCH)
+        return cf__pm_text("worker %d lost: its pipe closed and its exit was not reported in "
+                           "time (fork server stopped?)", (int)w->pid);
+    if (WIFSIGNALED(status)) {
+        const char *d = sigdescr_np(WTERMSIG(status));
+        return cf__pm_text("worker %d killed by signal %d (%s)", (int)w->pid, WTERMSIG(status),
+                           d ? d : "unknown signal");
+    }
+    return cf__pm_text("worker %d exited with status %d", (int)w->pid,
+                       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+/* Worker idx is gone (reported by the fork server with its wait status, or found lost): its
+ * results are drained, the task it claimed fails, its unstarted tasks go back to the front of
+ * the FIFO. The caller decides about a replacement. */
 static void worker_died(cf__mgr *m, int idx, int status)
 {
     cf__process_pool *p = m->p;
     cf__pworker *w = &p->w[idx];
     cf__pslot *s = &p->slots[idx];
+    bool claimed = false;
     while (w->pipe && cf__pipe_readable(w->pipe) && read_results(m, idx))
         ;
     close_worker_pipe(m, w);
-    w->out_len = 0;
+    w->out_len = w->out_off = 0;
     if (w->state == W_LIVE)
         atomic_fetch_sub(&p->live, 1);
 
@@ -316,30 +425,10 @@ static void worker_died(cf__mgr *m, int idx, int status)
         w->inf[seq % CF__PP_K] = NULL;
         w->nout--;
         if (atomic_load(&s->ent[seq % CF__PP_K]) == cf__ent(seq, ENT_STARTED)) {
-            int err = CF_EWORKER;
-            char *msg;
-            if (w->kill_reason == ETIMEDOUT) {
-                err = ETIMEDOUT;
-                msg = cf__pm_text("task ran longer than task_timeout (%g s): worker %d killed",
-                           p->task_timeout, (int)w->pid);
-            } else if (w->kill_reason == ECANCELED) {
-                err = ECANCELED;
-                msg = cf__pm_text("worker %d terminated (cf_executor_terminate)", (int)w->pid);
-            } else if (w->kill_reason == CF_EBROKEN) {
-                err = CF_EBROKEN;
-                msg = p->broken_msg ? strdup(p->broken_msg) : NULL;
-            } else if (w->kill_reason == EPROTO) {
-                msg = cf__pm_text("worker %d killed: it wrote corrupt data on its pipe (the task "
-                                  "scribbled over memory?)", (int)w->pid);
-            } else if (WIFSIGNALED(status)) {
-                const char *d = sigdescr_np(WTERMSIG(status));
-                msg = cf__pm_text("worker %d killed by signal %d (%s)", (int)w->pid, WTERMSIG(status),
-                           d ? d : "unknown signal");
-            } else {
-                msg = cf__pm_text("worker %d exited with status %d", (int)w->pid,
-                           WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-            }
-            cf__pm_finish(p, f, err, NULL, msg, 0);
+            int err = w->kill_reason == ETIMEDOUT || w->kill_reason == ECANCELED ||
+                      w->kill_reason == CF_EBROKEN ? w->kill_reason : CF_EWORKER;
+            cf__pm_finish(p, f, err, NULL, death_text(p, w, status), 0);
+            claimed = true;
             continue;
         }
         bool back = cf__pm_take_back(p, f);
@@ -351,8 +440,19 @@ static void worker_died(cf__mgr *m, int idx, int status)
         }
     }
     atomic_store(&s->started, 0);
+    bool init_died = p->initializer && !atomic_load(&s->init_done) && !w->kill_reason &&
+                     !m->killed_all;
+    m->fruitless = claimed || w->results ? 0 : m->fruitless + 1;
+    bool crash_loop = !init_died && m->fruitless >= FRUITLESS_MAX && !m->killed_all;
+    char *why = init_died || crash_loop ? death_text(p, w, status) : NULL;
     w->state = W_NONE;
     w->pid = 0;
+    if (init_died)              /* dying in the initializer is failing it, whatever the way */
+        break_pool(m, CF_EBROKEN, "process initializer failed: %s", why ? why : "worker died");
+    else if (crash_loop)
+        break_pool(m, CF_EBROKEN, "workers keep dying before running a task (last: %s)",
+                   why ? why : "unknown");
+    free(why);
 }
 
 /* ---- pool-wide transitions ---- */
@@ -424,13 +524,92 @@ static void break_pool(cf__mgr *m, int err, const char *fmt, const char *detail)
 
 /* ---- fork server reports ---- */
 
+/* epoll reported worker idx's pipe, and no message came of it: its peer may be gone. */
+static void check_eof(cf__mgr *m, int idx)
+{
+    cf__pworker *w = &m->p->w[idx];
+    if (w->state != W_LIVE || !w->pipe || w->pipe_eof || cf__pipe_readable(w->pipe))
+        return;
+    void *msg;
+    size_t len;
+    int r = cf_pipe_recv(w->pipe, &msg, &len, 0);
+    if (r == 0) {
+        if (!handle_result(m, idx, msg, len))
+            cf__pm_kill_corrupt(w);
+        free(msg);
+    } else if (r == EPIPE || r == EPROTO) {
+        if (r == EPROTO)
+            cf__pm_kill_corrupt(w);
+        pipe_gone(m, w);
+    }
+}
+
+/* The fork server is gone (killed from outside): its workers died with it (PR_SET_PDEATHSIG).
+ * Each fails only the task it had claimed; the rest go back to the FIFO, and a new server and
+ * new workers are started (at once the first time, then with backoff; FS_TRIES losses in a row
+ * with no result between break the pool). */
+static void server_lost(cf__mgr *m)
+{
+    cf__process_pool *p = m->p;
+    epoll_ctl(m->epfd, EPOLL_CTL_DEL, p->fs.sock, NULL);
+    cf__fs_stop(&p->fs);                 /* closes our end, reaps it */
+    for (int i = 0; i < p->max_workers; i++) {
+        cf__pworker *w = &p->w[i];
+        if (w->state == W_LIVE) {
+            if (!w->kill_reason)
+                w->kill_reason = ECHILD;
+            worker_died(m, i, 0);
+        } else if (w->state == W_SPAWNING) {
+            close_worker_pipe(m, w);     /* its request died with the server */
+            w->state = W_NONE;
+        }
+        w->respawn_ns = 0;               /* all are started with the new server */
+    }
+    if (m->starting) {
+        if (!m->start_err)
+            m->start_err = ECHILD;
+        return;
+    }
+    if (++m->fs_deaths >= FS_TRIES) {
+        break_pool(m, CF_EBROKEN, "the process pool's fork server keeps dying%s", "");
+        return;
+    }
+    m->fs_restart_ns = cf__pm_now() + (m->fs_deaths > 1 ? backoff_ns(m->fs_deaths - 1) : 0);
+}
+
+/* Starts a new fork server from this thread (the thread it dies with), and workers with it. */
+static void server_restart(cf__mgr *m)
+{
+    cf__process_pool *p = m->p;
+    m->fs_restart_ns = 0;
+    if (!work_left(m))
+        return;
+    int err = cf__fs_start(&p->fs, p->name, cf__pp_worker_main, p);
+    struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 1 };
+    if (!err && epoll_ctl(m->epfd, EPOLL_CTL_ADD, p->fs.sock, &ev) < 0) {
+        err = errno;
+        cf__fs_stop(&p->fs);
+    }
+    if (err) {
+        if (++m->fs_deaths >= FS_TRIES)
+            break_pool(m, CF_EBROKEN, "could not restart the process pool's fork server: %s",
+                       cf_strerror(err));
+        else
+            m->fs_restart_ns = cf__pm_now() + backoff_ns(m->fs_deaths);
+        return;
+    }
+    for (int i = 0; i < p->max_workers; i++)
+        if (p->w[i].state == W_NONE)
+            spawn_worker(m, i);
+}
+
 static bool read_fs(cf__mgr *m)
 {
     cf__process_pool *p = m->p;
     bool any = false;
     cf__fs_msg msg;
-    int r;
-    while ((r = cf__fs_read(&p->fs, &msg)) == 0) {
+    int r = EAGAIN;
+    while (p->fs.sock >= 0 && (r = cf__fs_read(&p->fs, &msg)) == 0) {
         any = true;
         if (msg.idx < 0 || msg.idx >= p->max_workers)
             msg.idx = 0;
@@ -438,63 +617,102 @@ static bool read_fs(cf__mgr *m)
         if (msg.type == CF__FS_SPAWNED && w->state == W_SPAWNING) {
             w->pid = msg.pid;
             w->state = W_LIVE;
+            w->progress_ns = cf__pm_now();
+            m->spawn_fails = 0;
             atomic_fetch_add(&p->live, 1);
             if (m->killed_all) {
                 kill(w->pid, SIGKILL);
                 w->kill_reason = atomic_load(&p->terminating) ? ECANCELED : CF_EBROKEN;
             }
         } else if (msg.type == CF__FS_SPAWN_FAILED && w->state == W_SPAWNING) {
-            close_worker_pipe(m, w);
-            w->state = W_NONE;
-            bool alive = false;
-            for (int i = 0; i < p->max_workers; i++)
-                alive |= p->w[i].state != W_NONE;
-            if (!alive)
-                break_pool(m, CF_EBROKEN, "could not fork a worker process: %s", cf_strerror(msg.status));
+            spawn_failed(m, msg.idx, msg.status);
         } else if (msg.type == CF__FS_EXITED) {
             for (int i = 0; i < p->max_workers; i++)
                 if (p->w[i].state == W_LIVE && p->w[i].pid == msg.pid) {
                     worker_died(m, i, msg.status);
-                    bool work = p->pend.count || !m->sealed || !cds_wfcq_empty(&p->qhead, &p->qtail);
-                    for (int j = 0; j < p->max_workers; j++)
-                        work |= p->w[j].nout > 0;
-                    if (!atomic_load(&p->terminating) && atomic_load(&p->closed) != CF_EBROKEN && work)
-                        spawn_worker(m, i);
+                    replace_worker(m, i);
                     break;
                 }
         }
     }
-    if (r == EPIPE && atomic_load(&p->closed) != CF_EBROKEN) {
-        /* The fork server is gone (killed from outside): its workers die with it. */
-        break_pool(m, CF_EBROKEN, "the process pool's fork server died%s", "");
-        for (int i = 0; i < p->max_workers; i++)
-            if (p->w[i].state != W_NONE) {
-                worker_died(m, i, SIGKILL);
-                p->w[i].state = W_NONE;
-            }
-    }
+    if (r == EPIPE && atomic_load(&p->closed) != CF_EBROKEN)
+        server_lost(m);
     return any;
 }
 
 /* ---- timeouts, RUNNING marks, cancel propagation ---- */
 
-/* Returns the epoll timeout in ms (-1: none needed). *changed: it dropped skipped entries,
- * which may have made the pool idle: the caller must look again before sleeping. */
+static void soonest(int64_t *next, int64_t ms)
+{
+    if (ms < 0)
+        ms = 0;
+    if (*next < 0 || ms < *next)
+        *next = ms;
+}
+
+static int64_t ms_until(int64_t at, int64_t now) { return at <= now ? 0 : (at - now) / 1000000 + 1; }
+
+/* Timers that start things: a fork server to restart, replacements whose backoff ran out. */
+static void check_restarts(cf__mgr *m, int64_t now, int64_t *next, bool *changed)
+{
+    cf__process_pool *p = m->p;
+    if (m->fs_restart_ns) {
+        if (now >= m->fs_restart_ns) {
+            server_restart(m);
+            *changed = true;
+        } else {
+            soonest(next, ms_until(m->fs_restart_ns, now));
+        }
+        return;                          /* no server: no worker can start */
+    }
+    for (int i = 0; i < p->max_workers; i++) {
+        cf__pworker *w = &p->w[i];
+        if (w->state != W_NONE || !w->respawn_ns)
+            continue;
+        if (now < w->respawn_ns) {
+            soonest(next, ms_until(w->respawn_ns, now));
+            continue;
+        }
+        w->respawn_ns = 0;
+        if (work_left(m)) {
+            spawn_worker(m, i);
+            *changed = true;
+        }
+    }
+}
+
+/* Returns the epoll timeout in ms (-1: none needed). *changed: it dropped skipped entries or
+ * started something, which may have changed what to do: the caller must look again first. */
 static int check_workers(cf__mgr *m, int64_t now, bool *changed)
 {
     cf__process_pool *p = m->p;
     bool cancel_all = atomic_load(&p->cancel_futures);
     int64_t next = -1;
     bool someone_idle = false;
+    check_restarts(m, now, &next, changed);
     for (int i = 0; i < p->max_workers; i++)
-        someone_idle |= cf__pm_usable(p, &p->w[i]) && p->w[i].nout == 0;
+        someone_idle |= cf__pm_usable(p, &p->w[i]) && p->w[i].nout == 0 && p->w[i].out_len == 0;
     for (int i = 0; i < p->max_workers; i++) {
         cf__pworker *w = &p->w[i];
         cf__pslot *s = &p->slots[i];
         if (w->state != W_LIVE)
             continue;
+        if (w->pipe_eof) {
+            /* Gone by its pipe, not reported: the fork server may be stopped. Past LOST_NS it
+             * counts as dead, so that its task fails instead of waiting for the server. */
+            if (now - w->eof_ns >= LOST_NS) {
+                if (!w->kill_reason)
+                    w->kill_reason = ESRCH;
+                worker_died(m, i, 0);
+                replace_worker(m, i);
+                *changed = true;
+            } else {
+                soonest(&next, ms_until(w->eof_ns + LOST_NS, now));
+            }
+            continue;
+        }
         if (w->out_len)
-            next = 0;
+            soonest(&next, POLL_MS);     /* a batch waits for room in the ring */
         /* Entries the worker skipped (cancelled) send no result: drop them as it passes them. */
         size_t before = w->nout;
         advance_low(w, atomic_load(&s->passed) + 1);
@@ -504,30 +722,24 @@ static int check_workers(cf__mgr *m, int64_t now, bool *changed)
         if (f && st != w->marked) {
             mark_running(p, f);
             w->marked = st;
+            w->progress_ns = now;
         }
         if (f && (cancel_all || atomic_load_explicit(&f->cancel_requested, memory_order_relaxed)))
             atomic_store(&s->cancel_seq, st);
         /* A sent task not seen starting: look again soon. One queued behind a running task
          * starts after that one's result, which wakes us anyway. */
         if (w->nout && !f)
-            next = 1;
-        if (f && someone_idle && w->nout >= 2) {     /* wake up when its queue is worth stealing */
-            int64_t ms = (atomic_load(&s->start_ns) + CF__PP_STEAL_NS - now) / 1000000 + 1;
-            if (ms < 1)
-                ms = 1;
-            if (next < 0 || ms < next)
-                next = ms;
-        }
+            soonest(&next, POLL_MS);
+        if (someone_idle && w->nout >= (f ? 2u : 1u))   /* when its queue is worth stealing */
+            soonest(&next, ms_until((f ? atomic_load(&s->start_ns) : w->progress_ns) + CF__PP_STEAL_NS, now));
         if (f && p->task_timeout > 0 && !w->kill_reason) {
-            int64_t t0 = atomic_load(&s->start_ns);
-            int64_t limit = t0 + (int64_t)(p->task_timeout * 1e9);
-            if (now >= limit) {
+            /* In double: a task_timeout of years must not overflow into the past. */
+            double ran = (double)(now - atomic_load(&s->start_ns)) * 1e-9;
+            if (ran >= p->task_timeout) {
                 kill(w->pid, SIGKILL);
                 w->kill_reason = ETIMEDOUT;
             } else {
-                int64_t ms = (limit - now) / 1000000 + 1;
-                if (next < 0 || ms < next)
-                    next = ms;
+                soonest(&next, (int64_t)((p->task_timeout - ran) * 1e3) + 1);
             }
         }
     }
@@ -564,9 +776,9 @@ static void send_exit(cf__pworker *w)
 static void run(cf__mgr *m)
 {
     cf__process_pool *p = m->p;
-    int64_t idle_since = now_ns(), sent_at = 0;
+    int64_t idle_since = cf__pm_now(), sent_at = 0;
     for (;;) {
-        int64_t now = now_ns();
+        int64_t now = cf__pm_now();
         bool busy = cf__pm_intake(m);
         for (int i = 0; i < p->max_workers; i++)
             if (p->w[i].state != W_NONE)
@@ -621,13 +833,16 @@ static void run(cf__mgr *m)
             int ms = timeout < 0 ? -1 : timeout;
             if (closing && (ms < 0 || ms > 10))
                 ms = 10;                 /* exits are reported by the fork server: poll it */
-            epoll_wait(m->epfd, ev, 8, ms);
+            int n = epoll_wait(m->epfd, ev, 8, ms);
+            for (int i = 0; i < n; i++)
+                if (ev[i].data.u32 >= 2 && (int)ev[i].data.u32 - 2 < p->max_workers)
+                    check_eof(m, (int)ev[i].data.u32 - 2);
         }
         atomic_store(&p->mgr_sleeping, 0);
         uint64_t v;
         ssize_t r = read(p->doorbell, &v, sizeof v);
         (void)r;
-        idle_since = now_ns();
+        idle_since = cf__pm_now();
     }
 }
 
@@ -661,8 +876,38 @@ void *cf__pp_manager_main(void *arg)
         cf__pp_finish(p);
         return NULL;
     }
-    for (int i = 0; i < p->max_workers; i++)
+    /* Creation returns once every first worker is forked, or fails with the reason one could
+     * not be (EMFILE, EAGAIN...): a pool never starts with fewer workers than asked. */
+    m.starting = true;
+    for (int i = 0; i < p->max_workers && !m.start_err; i++)
         spawn_worker(&m, i);
+    int64_t give_up = cf__pm_now() + START_NS;
+    for (;;) {
+        bool spawning = false;
+        for (int i = 0; i < p->max_workers; i++)
+            spawning |= p->w[i].state == W_SPAWNING;
+        if (!spawning || m.start_err || p->fs.sock < 0)
+            break;
+        if (cf__pm_now() > give_up) {
+            m.start_err = EAGAIN;        /* the fork server does not answer */
+            break;
+        }
+        struct pollfd pf = { .fd = p->fs.sock, .events = POLLIN };
+        poll(&pf, 1, 100);
+        read_fs(&m);
+    }
+    m.starting = false;
+    if (m.start_err) {
+        for (int i = 0; i < p->max_workers; i++)
+            close_worker_pipe(&m, &p->w[i]);
+        cf__fs_stop(&p->fs);             /* the server kills and reaps what it forked */
+        close(m.epfd);
+        p->startup_err = m.start_err;
+        atomic_store(&p->started_up, 2);
+        cf__futex_wake(&p->started_up, CF__WAKE_ALL);
+        cf__pp_finish(p);
+        return NULL;
+    }
     atomic_store(&p->started_up, 1);
     cf__futex_wake(&p->started_up, CF__WAKE_ALL);
 

@@ -18,6 +18,12 @@ typedef struct cf__mgr {
     bool  sealed;        /* closed and no submit in flight: the wfcq only drains now */
     bool  cancelled_all; /* cancel_futures handled */
     bool  killed_all;    /* terminate/broken: every worker was sent SIGKILL */
+    bool  starting;      /* creation waits for the first workers' spawn reports */
+    int   start_err;     /* ... and the first reason one could not start */
+    int   fruitless;     /* deaths in a row of workers that neither ran nor claimed a task */
+    int   spawn_fails;   /* failed attempts in a row to start a worker */
+    int   fs_deaths;     /* fork servers lost in a row with no result in between */
+    int64_t fs_restart_ns; /* the fork server is gone: start a new one from then on (0: none) */
 } cf__mgr;
 
 /* ---- process_manager.c ---- */
@@ -32,6 +38,8 @@ bool  cf__pm_usable(cf__process_pool *p, cf__pworker *w);
 /* A worker whose pipe or messages cannot be trusted any more: killed, and handled as dead when
  * the fork server reports it; the task it was running fails with CF_EWORKER and says why. */
 void  cf__pm_kill_corrupt(cf__pworker *w);
+/* CLOCK_MONOTONIC in nanoseconds. */
+int64_t cf__pm_now(void);
 /* A malloc'd printf, or NULL. */
 char *cf__pm_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -267,7 +267,8 @@ CF_EXTERN cf_executor *cf_process_pool_new(const cf_pool_opts *opts)
     p->initarg = o.initarg;
     snprintf(p->name, sizeof p->name, "%s", o.name ? o.name : "cf-proc");
     p->max_tasks = o.max_tasks_per_child;
-    p->task_timeout = o.task_timeout > 0 ? o.task_timeout : 0;
+    /* Beyond ~31 years (INFINITY too) is no timeout, as for every other timeout here. */
+    p->task_timeout = o.task_timeout > 0 && o.task_timeout < 1e9 ? o.task_timeout : 0;
     p->doorbell = -1;
     p->fs.sock = -1;
     cds_wfcq_init(&p->qhead, &p->qtail);

@@ -12,7 +12,9 @@
  *   stealing). Whoever wins the CAS decides: a cancelled task never runs, a started one is never
  *   re-sent. The seq in the word makes a stale CAS on a reused entry fail harmlessly.
  * - started/start_ns: the task running now (0: none), for task_timeout and the RUNNING state.
- * - cancel_seq: cf_task_cancelled() in the worker is true while it equals the running seq. */
+ * - cancel_seq: cf_task_cancelled() in the worker is true while it equals the running seq.
+ * - init_done: set by the worker once its initializer returned: a worker that dies before it
+ *   counts as a failed initializer. */
 #ifndef CF__PROCESS_POOL_H
 #define CF__PROCESS_POOL_H
 
@@ -40,6 +42,7 @@ typedef struct cf__pslot {
     alignas(64) _Atomic uint64_t started;
     _Atomic int64_t  start_ns;
     _Atomic uint64_t passed;        /* the last seq the worker ran or skipped */
+    _Atomic uint32_t init_done;     /* the worker finished its initializer (or has none) */
     alignas(64) _Atomic uint64_t cancel_seq;
     alignas(64) _Atomic uint64_t ent[CF__PP_K];
 } cf__pslot;
@@ -61,8 +64,13 @@ typedef struct cf__pworker {
     uint64_t   results;            /* result messages received from it */
     bool       exit_sent;
     bool       stuck;              /* dispatch: its unsent batch did not fit this pass */
-    unsigned char *out;            /* a batch not sent yet (the ring was full) */
+    bool       pipe_eof;           /* its pipe says it is gone; the fork server has not said so */
+    int64_t    eof_ns;             /* ... since then */
+    int64_t    progress_ns;        /* its last sign of work: a result, a start, a first task */
+    int64_t    respawn_ns;         /* W_NONE: fork a replacement from then on (0: not wanted) */
+    unsigned char *out;            /* a batch being sent (the ring was full: resumed later) */
     size_t     out_len, out_cap;
+    size_t     out_off;            /* bytes of out already in the ring (cf__pipe_send_part) */
 } cf__pworker;
 
 typedef struct cf__process_pool cf__process_pool;

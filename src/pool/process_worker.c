@@ -114,6 +114,7 @@ void cf__pp_worker_main(void *vp, int idx, const cf__pipe_raw *raw)
 
     if (p->initializer)
         run_initializer(p, pipe);
+    atomic_store(&slot->init_done, 1);  /* dying before this counts as a failed initializer */
 
     cf__wbuf o = { 0 };
     uint64_t ran = 0;
