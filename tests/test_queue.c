@@ -303,6 +303,8 @@ static void *q_consumer(void *arg)
         last[p] = s;
         HOT_ASSERT(__atomic_exchange_n(&c->seen[(long)p * c->per + s], 1, __ATOMIC_RELAXED) == 0);
         atomic_fetch_add_explicit(&c->got, 1, memory_order_relaxed);
+        /* An item got is an item to mark done, whatever the other threads do meanwhile. */
+        HOT_ASSERT(cf_queue_task_done(c->q) == 0);
     }
     free(last);
     return NULL;
@@ -325,6 +327,7 @@ static void run_q(cf_queue *q, bool fifo, int producers, int consumers, long tot
     ck_assert_int_eq(atomic_load(&c.got), producers * c.per);
     for (long i = 0; i < producers * c.per; i++)
         HOT_ASSERT(c.seen[i] == 1);
+    ck_assert_int_eq(cf_queue_join(q, 30), 0);       /* every item was marked done */
     pthread_barrier_destroy(&c.start);
     free(c.seen);
     cf_queue_free(q);

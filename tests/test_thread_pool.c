@@ -549,6 +549,60 @@ START_TEST(shutdown_wakes_blocked_submitters)
 }
 END_TEST
 
+/* Queued tasks never wait behind a running one while other workers idle: three tasks that can
+ * only finish together (each waits at a barrier for the other two, with a timeout) finish, round
+ * after round, with idle workers spinning or asleep at each submit. */
+typedef struct barrier3 { _Atomic int arrived; int n; } barrier3;
+
+static void *meet(void *arg)
+{
+    barrier3 *b = arg;
+    atomic_fetch_add(&b->arrived, 1);
+    double until = now_s() + 10;
+    while (atomic_load(&b->arrived) < b->n && now_s() < until)
+        sleep_ms(0.05);
+    return (void *)(intptr_t)(atomic_load(&b->arrived) >= b->n);
+}
+
+START_TEST(queued_tasks_do_not_wait_behind_a_spinner)
+{
+    cf_executor *ex = cf_thread_pool_new(&(cf_pool_opts){ .max_workers = 4 });
+    uint32_t seed = 3;
+    for (int round = 0; round < (int)cf_scaled(200); round++) {
+        barrier3 b = { 0, 3 };
+        cf_future *f[3];
+        for (int i = 0; i < 3; i++)
+            f[i] = cf_submit(ex, meet, &b);
+        for (int i = 0; i < 3; i++) {
+            void *met = NULL;
+            ck_assert_int_eq(cf_future_result(f[i], 30, &met), 0);
+            ck_assert_msg(met == (void *)1, "round %d: the tasks did not run side by side", round);
+            cf_future_unref(f[i]);
+        }
+        sleep_ms((double)(rnd(&seed) % 300) / 1000.0);   /* workers spinning, or asleep */
+    }
+    cf_executor_free(ex);
+}
+END_TEST
+
+/* CPython's test_idle_thread_reuse: sequential submit + result on a default pool use one
+ * thread, every time: the worker is idle again before the caller sees the result. */
+START_TEST(idle_worker_is_reused)
+{
+    for (int run = 0; run < (int)cf_scaled(100); run++) {
+        cf_executor *ex = cf_thread_pool_new(NULL);
+        for (int i = 0; i < 3; i++) {
+            cf_future *f = cf_submit(ex, identity, (void *)1);
+            void *v;
+            ck_assert_int_eq(cf_future_result(f, 30, &v), 0);
+            cf_future_unref(f);
+        }
+        ck_assert_msg(stat_of(ex, 5) == 1, "run %d: %zu workers", run, stat_of(ex, 5));
+        cf_executor_free(ex);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("thread_pool");
@@ -570,6 +624,8 @@ static Suite *suite(void)
     tcase_add_test(tc, max_pending_blocks_submitters);
     tcase_add_test(tc, own_workers_never_block_on_max_pending);
     tcase_add_test(tc, shutdown_wakes_blocked_submitters);
+    tcase_add_test(tc, queued_tasks_do_not_wait_behind_a_spinner);
+    tcase_add_test(tc, idle_worker_is_reused);
     suite_add_tcase(s, tc);
     return s;
 }

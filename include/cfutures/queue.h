@@ -48,8 +48,9 @@ CF_EXTERN void  cf_lfqueue_free(cf_lfqueue *q);                 /* items left ar
 
 typedef struct cf_queue cf_queue;
 typedef int (*cf_cmp_fn)(const void *a, const void *b);   /* < 0: a comes out first */
-/* Constructors: maxsize 0 = unbounded. NULL + errno ENOMEM | EINVAL (NULL cmp). Storage grows on
- * demand (never more than maxsize slots), so a large maxsize costs nothing up front. */
+/* Constructors: maxsize 0 = unbounded. NULL + errno ENOMEM | EINVAL (NULL cmp). A bounded FIFO
+ * of up to 65,536 items is a preallocated lock-free ring (16 bytes a slot: 1 MiB for 65,536);
+ * every other queue's storage grows on demand, never past maxsize slots. */
 CF_EXTERN cf_queue *cf_queue_new(size_t maxsize);                    /* FIFO; 0 = unbounded */
 CF_EXTERN cf_queue *cf_queue_new_lifo(size_t maxsize);
 /* Priority queue: the item for which cmp says "first" comes out first; equal items come out in

@@ -8,6 +8,15 @@
  *   It re-checks the queue after announcing itself (see the Dekker note in thread_pool.c).
  * - Chain wake-up: a worker that takes a task and sees more queued, with nobody spinning, wakes
  *   one sleeper, so a burst fans out over the workers while a submit pays at most one wake.
+ *   A spinner stops counting itself in nspinning *before* it dequeues: were it still counted,
+ *   both its own chain check and a concurrent submit would take it for a free spinner and wake
+ *   nobody, and the next task would queue behind the one it is about to run (seq_cst on both
+ *   sides: the submitter enqueues then reads nspinning, the spinner decrements then dequeues and
+ *   reads the queue, so one of them sees the other).
+ * - Idle tokens (thread_pool.h): a worker about to complete a task with the queue empty puts
+ *   its token down *before* the completion, so a caller woken by that completion who submits
+ *   again finds it and starts no thread (CPython's gh-117344 race); it takes the token back if it
+ *   finds more work after all.
  * - Counters are updated before a future's state is published, so whoever sees a future done
  *   also sees it counted in cf_executor_stats (the completion's release orders them).
  * - Lifetime: the pool is reference-counted: the user's handle plus one per live worker. A
@@ -115,9 +124,11 @@ static bool drained(cf__thread_pool *p)
 /* The next task, after spinning and then sleeping; NULL once the queue is sealed and empty. */
 static cf_future *park_wait(cf__thread_pool *p);
 
-static cf_future *park(cf__thread_pool *p)
+/* posted: the token is down already (see the design notes). */
+static cf_future *park(cf__thread_pool *p, bool posted)
 {
-    atomic_fetch_add(&p->idle_tokens, 1);
+    if (!posted)
+        atomic_fetch_add(&p->idle_tokens, 1);
     cf_future *f = park_wait(p);
     /* Busy again: take our token back unless a submit claimed it (its task may be this one). */
     cf__pool_claim_idle(p);
@@ -129,9 +140,11 @@ static cf_future *park_wait(cf__thread_pool *p)
     cf_future *f;
     atomic_fetch_add(&p->nspinning, 1);
     for (int i = 0; i < CF__SPIN_PAUSE + CF__SPIN_YIELD; i++) {
-        if (!cds_wfcq_empty(&p->qhead, &p->qtail) && (f = pop(p))) {
-            atomic_fetch_sub(&p->nspinning, 1);
-            return f;
+        if (!cds_wfcq_empty(&p->qhead, &p->qtail)) {
+            atomic_fetch_sub(&p->nspinning, 1);    /* before the pop: see the design notes */
+            if ((f = pop(p)))
+                return f;
+            atomic_fetch_add(&p->nspinning, 1);
         }
         if (drained(p)) {
             atomic_fetch_sub(&p->nspinning, 1);
@@ -163,7 +176,8 @@ static void bump(_Atomic size_t *c)
     atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1, memory_order_relaxed);
 }
 
-static void run(cf__thread_pool *p, cf__worker *w, cf_future *f)
+/* Runs f; *posted: the idle token was put down before its completion (queue empty). */
+static void run(cf__thread_pool *p, cf__worker *w, cf_future *f, bool *posted)
 {
     if (!cf_future_set_running(f))
         return;                  /* cancelled or completed while queued: already counted */
@@ -177,6 +191,10 @@ static void run(cf__thread_pool *p, cf__worker *w, cf_future *f)
     cf__task_leave(prev);
 
     bump(ctx.err ? &w->failed : &w->completed);   /* before the state is published */
+    if (cds_wfcq_empty(&p->qhead, &p->qtail)) {
+        atomic_fetch_add(&p->idle_tokens, 1);       /* before the completion: see the notes */
+        *posted = true;
+    }
     cf__future_complete_ref(f, CF_FINISHED, ctx.err, ctx.err ? NULL : r, ctx.msg, true);
 }
 
@@ -215,16 +233,20 @@ void *cf__worker_main(void *arg)
 
     if (p->initializer)
         run_initializer(p);
+    bool posted = false;
     for (;;) {
         cf_future *f = pop(p);
-        if (!f && !(f = park(p)))
+        if (f && posted)
+            cf__pool_claim_idle(p);  /* more work after all: busy again */
+        if (!f && !(f = park(p, posted)))
             break;
+        posted = false;
         if (atomic_load_explicit(&p->broken, memory_order_acquire))
             fail_broken(p, f);
         else if (atomic_load_explicit(&p->cancel_running, memory_order_relaxed))
             cf_future_cancel(f);     /* shutdown(cancel_futures) is draining: start nothing */
         else
-            run(p, w, f);
+            run(p, w, f, &posted);
         cf_future_unref(f);      /* the queue's reference */
     }
     this_pool = NULL;

@@ -223,8 +223,9 @@ static size_t puts_so_far(ring_queue *q) { return atomic_load(&q->enq) & ~CF__SH
 static int rq_task_done(cf_queue *base)
 {
     ring_queue *q = (ring_queue *)base;
-    size_t total = puts_so_far(q), n = atomic_load(&q->done);
+    size_t total, n = atomic_load(&q->done);
     do {
+        total = puts_so_far(q);          /* afresh on each try: puts go on meanwhile */
         if (n >= total)
             return EINVAL;
     } while (!atomic_compare_exchange_weak(&q->done, &n, n + 1));
