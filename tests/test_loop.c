@@ -1699,6 +1699,99 @@ START_TEST(two_loops_on_two_threads_await_each_other)
 }
 END_TEST
 
+/* cf_loop_stop from a coroutine that keeps yielding: the run ends after the coroutines ready
+ * at the stop, not a pass budget (64 runs) later. */
+static _Atomic int yield_steps;
+static void *yield_and_stop(void *arg)
+{
+    cf_loop *loop = arg;
+    for (int i = 1; i <= 1000; i++) {
+        atomic_store(&yield_steps, i);
+        if (i == 10)
+            cf_loop_stop(loop);
+        cf_yield();
+    }
+    return NULL;
+}
+
+START_TEST(stop_ends_after_the_ready_ones)
+{
+    cf_loop *loop = cf_loop_new();
+    cf_future *f = cf_loop_spawn(loop, yield_and_stop, loop);
+    ck_assert_int_eq(cf_loop_run(loop), EINTR);
+    ck_assert_int_le(atomic_load(&yield_steps), 11);   /* asyncio: the step that stopped, or one more */
+    cf_loop_free(loop);                                 /* cancels the rest */
+    cf_future_unref(f);
+}
+END_TEST
+
+/* A stop said to a loop with nothing to run is spent by the next run, not the one after. */
+static void *nap(void *arg) { cf_sleep(0.01); return arg; }
+
+START_TEST(stop_on_an_idle_loop_is_spent)
+{
+    cf_loop *loop = cf_loop_new();
+    cf_loop_stop(loop);
+    ck_assert_int_eq(cf_loop_run(loop), 0);            /* nothing to run */
+    cf_future *f = cf_loop_spawn(loop, nap, (void *)7);
+    void *v = NULL;
+    ck_assert_int_eq(cf_loop_run_until_complete(loop, f, &v), 0);
+    ck_assert_ptr_eq(v, (void *)7);
+    cf_future_unref(f);
+    cf_loop_free(loop);
+}
+END_TEST
+
+/* A coroutine that awaits its own future fails at once with EDEADLK, whatever the timeout. */
+static cf_future *_Atomic self_future;
+static void *await_self(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&self_future))
+        cf_yield();
+    cf_future *me = atomic_load(&self_future);
+    void *v;
+    int a = cf_await(me, CF_FOREVER, &v), b = cf_future_result(me, 1, &v), c = cf_gather(&me, 1, CF_FOREVER, NULL);
+    return (void *)(intptr_t)(a == EDEADLK && b == EDEADLK && c == EDEADLK);
+}
+
+START_TEST(awaiting_its_own_future_is_edeadlk)
+{
+    cf_loop *loop = cf_loop_new();
+    cf_future *f = cf_loop_spawn(loop, await_self, NULL);
+    atomic_store(&self_future, f);
+    void *ok = NULL;
+    ck_assert_int_eq(cf_loop_run_until_complete(loop, f, &ok), 0);
+    ck_assert_ptr_eq(ok, (void *)1);
+    cf_future_unref(f);
+    cf_loop_free(loop);
+}
+END_TEST
+
+/* A coroutine's future is its own: set_result and set_error from outside are refused. */
+static void *until_told(void *arg)
+{
+    while (!atomic_load((_Atomic int *)arg))
+        cf_sleep(0.001);
+    return (void *)5;
+}
+
+START_TEST(outsiders_cannot_complete_a_coroutine)
+{
+    cf_loop *loop = cf_loop_new();
+    _Atomic int go = 0;
+    cf_future *f = cf_loop_spawn(loop, until_told, &go);
+    ck_assert_int_eq(cf_future_set_result(f, (void *)1), EPERM);
+    ck_assert_int_eq(cf_future_set_error(f, EIO, "no"), EPERM);
+    atomic_store(&go, 1);
+    void *v;
+    ck_assert_int_eq(cf_loop_run_until_complete(loop, f, &v), 0);
+    ck_assert_ptr_eq(v, (void *)5);                    /* the coroutine's own result */
+    cf_future_unref(f);
+    cf_loop_free(loop);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("loop");
@@ -1735,6 +1828,10 @@ static Suite *suite(void)
     tcase_add_test(tc, overflow_of_an_unguarded_stack_is_caught_by_the_canary);
     tcase_add_test(tc, threads_complete_and_cancel_while_coroutines_await);
     tcase_add_test(tc, two_loops_on_two_threads_await_each_other);
+    tcase_add_test(tc, stop_ends_after_the_ready_ones);
+    tcase_add_test(tc, stop_on_an_idle_loop_is_spent);
+    tcase_add_test(tc, awaiting_its_own_future_is_edeadlk);
+    tcase_add_test(tc, outsiders_cannot_complete_a_coroutine);
     suite_add_tcase(s, tc);
     return s;
 }

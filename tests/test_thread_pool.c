@@ -603,6 +603,33 @@ START_TEST(idle_worker_is_reused)
 }
 END_TEST
 
+/* A pool's future is the pool's: set_result / set_error from outside are refused (EPERM), the
+ * task still runs and its own result stands; cf_future_new's futures stay anyone's. */
+START_TEST(outsiders_cannot_complete_a_pool_future)
+{
+    cf_executor *ex = cf_thread_pool_new(&(cf_pool_opts){ .max_workers = 1 });
+    gate g = GATE_INIT;
+    cf_future *busy = cf_submit(ex, blocker, &g);
+    cf_future *queued = cf_submit(ex, identity, (void *)9);
+    WAIT_UNTIL(atomic_load(&g.waiting) == 1, 10);
+    ck_assert_int_eq(cf_future_set_result(busy, (void *)2), EPERM);     /* running */
+    ck_assert_int_eq(cf_future_set_result(queued, (void *)2), EPERM);   /* pending */
+    ck_assert_int_eq(cf_future_set_error(queued, EIO, NULL), EPERM);
+    gate_open(&g);
+    void *v;
+    ck_assert_int_eq(cf_future_result(busy, 10, &v), 0);
+    ck_assert_ptr_eq(v, (void *)1);
+    ck_assert_int_eq(cf_future_result(queued, 10, &v), 0);
+    ck_assert_ptr_eq(v, (void *)9);
+    cf_future_unref(busy);
+    cf_future_unref(queued);
+    cf_future *mine = cf_future_new();
+    ck_assert_int_eq(cf_future_set_result(mine, (void *)3), 0);
+    cf_future_unref(mine);
+    cf_executor_free(ex);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("thread_pool");
@@ -626,6 +653,7 @@ static Suite *suite(void)
     tcase_add_test(tc, shutdown_wakes_blocked_submitters);
     tcase_add_test(tc, queued_tasks_do_not_wait_behind_a_spinner);
     tcase_add_test(tc, idle_worker_is_reused);
+    tcase_add_test(tc, outsiders_cannot_complete_a_pool_future);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -38,9 +38,12 @@ CF_EXTERN bool       cf_future_cancel(cf_future *f);       /* Python's Future.ca
  * RUNNING, false if it was cancelled or is done. For code that runs work for its own futures. */
 CF_EXTERN bool       cf_future_set_running(cf_future *f);
 /* Completes the future (from PENDING or RUNNING). Waiters wake, then the done-callbacks run in
- * the calling thread, in registration order. 0 | EINVAL when already done or f is NULL. */
+ * the calling thread, in registration order. 0 | EINVAL when already done or f is NULL |
+ * EPERM when an executor or a loop owns f (cf_submit's, cf_loop_spawn's futures: their task
+ * completes them; asyncio refuses set_result on a Task too). cf_future_new's are anyone's. */
 CF_EXTERN int  cf_future_set_result(cf_future *f, void *value);              /* 0 | EINVAL when already done */
-/* Fails the future with err (!= 0, else EINVAL) and a copy of msg (NULL: none). As set_result.
+/* Fails the future with err (!= 0, else EINVAL) and a copy of msg (NULL: none). As set_result,
+ * EPERM included.
  * If copying msg runs out of memory the future still fails, with cf_strerror(err) as message. */
 CF_EXTERN int  cf_future_set_error(cf_future *f, int err, const char *msg);  /* err != 0; msg copied, may be NULL */
 /* Blocks (sleeping, never spinning) up to timeout seconds for the future to be done.

@@ -193,6 +193,8 @@ CF_EXTERN int cf_future_set_result(cf_future *f, void *value)
 {
     if (!f)
         return EINVAL;
+    if (f->owner)
+        return EPERM;           /* an executor's or a loop's: only its owner completes it */
     return cf__future_complete(f, CF_FINISHED, 0, value, NULL);
 }
 
@@ -200,6 +202,8 @@ CF_EXTERN int cf_future_set_error(cf_future *f, int err, const char *msg)
 {
     if (!f || err == 0)
         return EINVAL;
+    if (f->owner)
+        return EPERM;           /* an executor's or a loop's: only its owner completes it */
     if (cf_future_done(f))
         return EINVAL;
     char *copy = msg ? strdup(msg) : NULL;   /* NULL on ENOMEM: the future still fails */

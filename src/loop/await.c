@@ -31,6 +31,8 @@ static void future_done(cf__listener *l, cf_future *f)
 
 int cf__coro_wait_future(cf__coro *co, cf_future *f, const cf__deadline *d)
 {
+    if (f == co->future)
+        return EDEADLK;         /* its own end: it would wait forever (asyncio: RuntimeError) */
     if (cf__coro_take_cancel(co))
         return ECANCELED;
     if (cf_future_done(f))

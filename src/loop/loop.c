@@ -126,8 +126,20 @@ static cf__coro *pop_ready(cf_loop *loop)
     return co;
 }
 
+/* A stop seen for the first time ends the pass after the coroutines ready now (asyncio runs
+ * the batch that was ready, not a budget's worth of a coroutine that keeps yielding). */
+static void notice_stop(cf_loop *loop)
+{
+    if (!loop->stop_seen && atomic_load_explicit(&loop->stop, memory_order_relaxed)) {
+        loop->stop_seen = true;
+        if (loop->budget > loop->nready)
+            loop->budget = loop->nready;
+    }
+}
+
 cf__coro *cf__loop_next_direct(cf_loop *loop)
 {
+    notice_stop(loop);
     if (loop->budget == 0 || !loop->ready || !loop->ready->started)
         return NULL;
     loop->budget--;
@@ -257,7 +269,10 @@ static void run_pass(cf_loop *loop, bool may_block)
         fire_timers(loop);
     }
     loop->budget = loop->nready > PASS_MIN ? loop->nready : PASS_MIN;
-    while (loop->ready && loop->budget > 0) {
+    for (;;) {
+        notice_stop(loop);
+        if (!loop->ready || loop->budget == 0)
+            break;
         loop->budget--;
         cf__loop_resume(loop, pop_ready(loop));
     }
@@ -295,6 +310,7 @@ static int run(cf_loop *loop, cf_future *until)
     bool listening = until && cf__future_listen(until, &ul.l);
 
     int r = 0;
+    loop->stop_seen = false;
     while (!finished(loop, until)) {
         run_pass(loop, !atomic_load_explicit(&loop->stop, memory_order_relaxed));
         if (atomic_load_explicit(&loop->stop, memory_order_relaxed) &&
@@ -303,6 +319,9 @@ static int run(cf_loop *loop, cf_future *until)
             break;
         }
     }
+    /* A stop is for one run: one said before a run that had nothing to do ends with it too,
+     * instead of cutting the run after it short. */
+    atomic_store(&loop->stop, false);
     if (listening)
         cf__future_unlisten(until, &ul.l);
     cf__loop_running = outer;

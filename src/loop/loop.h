@@ -54,6 +54,7 @@ struct cf_loop {
     atomic_bool      remote_any;           /* remote is not empty: a hint, read without rlock */
     atomic_int       notified;             /* the eventfd was written since the loop last slept */
     atomic_bool      stop;
+    bool             stop_seen;            /* the budget was cut to a stop (loop.c) */
     atomic_bool      running;
     atomic_size_t    live;                 /* spawned and not finished */
     cf__coro        *all;

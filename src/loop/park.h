@@ -31,7 +31,7 @@ int  cf__coro_park(cf__coro *co, const cf__deadline *d);
 int  cf__coro_unarm(cf__coro *co, int r);
 /* A cancel not yet delivered to an await is taken: true once per cancel. */
 bool cf__coro_take_cancel(cf__coro *co);
-/* cf__future_wait for a coroutine: 0 | ETIMEDOUT | ECANCELED. */
+/* cf__future_wait for a coroutine: 0 | ETIMEDOUT | ECANCELED | EDEADLK (f is its own future). */
 int  cf__coro_wait_future(cf__coro *co, cf_future *f, const cf__deadline *d);
 /* For blocking calls that sleep on their own futexes (cf_queue, cf_mpqueue) and so cannot park a
  * coroutine in place: called in a coroutine with a deadline that is not a poll, it retries

@@ -80,7 +80,7 @@ void cf__pm_finish(cf__process_pool *p, cf_future *f, int err, void *value, char
     release_hold(p, f);
     atomic_fetch_add_explicit(err ? &p->failed : &p->completed, 1, memory_order_relaxed);
     if (cf__future_complete_owner(f, CF_FINISHED, err, value, msg, blen) != 0 && f->kind == CF__KIND_BYTES && !err)
-        free(value);     /* the user completed it meanwhile (cf_future_set_result on RUNNING) */
+        free(value);     /* it was completed meanwhile (defensive: only the pool completes it) */
     cf_future_unref(f);
 }
 
