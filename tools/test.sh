@@ -3,8 +3,9 @@
 # and runs the whole suite three times: a normal build with warnings as errors, AddressSanitizer +
 # UndefinedBehaviorSanitizer, and ThreadSanitizer. It also checks the issues' exact declarations
 # (when ../shared/contract is there) and that an installed cfutures is found by pkg-config and by
-# CMake's find_package, and runs the coroutine tests once more over the portable ucontext switch.
-# Usage: tools/test.sh [normal|asan|tsan|install|contract|ucontext|aarch64 ...]
+# CMake's find_package, runs the coroutine tests once more over the portable ucontext switch, runs
+# each libFuzzer target for 30 s (tools/fuzz.sh) and the one-minute soak (tools/soak.sh).
+# Usage: tools/test.sh [normal|asan|tsan|install|contract|ucontext|fuzz|soak|aarch64 ...]
 # (aarch64, not in the default list: cross-builds the context switch and runs a ping-pong under
 # qemu-user; it installs a cross compiler, about 200 MB.)
 set -euo pipefail
@@ -13,7 +14,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cf_install_deps
 jobs=$(nproc)
 steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(normal contract install ucontext asan tsan)
+[ ${#steps[@]} -eq 0 ] && steps=(normal contract install ucontext asan tsan fuzz soak)
 
 suite() {   # name, ctest regex (empty: all), extra cmake args...
     local name=$1 only=$2; shift 2
@@ -84,6 +85,8 @@ for s in "${steps[@]}"; do
         aarch64)  aarch64_check ;;
         install)  install_check ;;
         contract) contract_check ;;
+        fuzz)     echo "=== fuzz: each target 30 s"; bash "$root/tools/fuzz.sh" 30 ;;
+        soak)     echo "=== soak: one minute"; bash "$root/tools/soak.sh" 1 ;;
         *) echo "unknown step $s" >&2; exit 2 ;;
     esac
 done

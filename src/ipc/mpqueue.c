@@ -36,6 +36,7 @@
 #include "bytering.h"
 #include "cfutures/pipe.h"
 #include "plock.h"
+#include "rings.h"
 #include "shm.h"
 
 #define CF__MPQ_DEFAULT (1u << 20)
@@ -300,4 +301,10 @@ CF_EXTERN void cf_mpqueue_free(cf_mpqueue *q)
         return;
     cf__shm_unmap(q->s, q->map_len);
     free(q);
+}
+
+cf__bring *cf__mpqueue_ring(cf_mpqueue *q, uint64_t *size)
+{
+    *size = q->size;
+    return &q->s->ring;
 }

@@ -51,6 +51,7 @@
 #include "../common/deadline.h"
 #include "bytering.h"
 #include "pipe_raw.h"
+#include "rings.h"
 #include "cfutures/pipe.h"
 #include "shm.h"
 
@@ -663,4 +664,11 @@ CF_EXTERN int cf_pipe_recv(cf_pipe *p, void **msg, size_t *len, double timeout)
     }
     pthread_mutex_unlock(&p->recv_mu);
     return r;
+}
+
+void cf__pipe_rings(cf_pipe *p, cf__bring **in, cf__bring **out, uint64_t *size)
+{
+    *in = p->in;
+    *out = p->out;
+    *size = p->size;
 }
