@@ -21,7 +21,8 @@ typedef struct cf_pool_opts {
     void       *initarg;
     size_t      max_pending;          /* 0: unbounded; else cf_submit blocks while this many wait */
     int         max_tasks_per_child;  /* process pools: replace a worker after N tasks; 0: never */
-    double      task_timeout;         /* process pools: kill a task running longer; <= 0: none */
+    double      task_timeout;         /* process pools: kill a task running longer; <= 0 or over
+                                       * ~31 years (INFINITY): none */
 } cf_pool_opts;
 
 /* A thread pool. Workers start lazily, one per submit that finds no idle worker, up to
@@ -35,13 +36,18 @@ CF_EXTERN cf_executor *cf_thread_pool_new(const cf_pool_opts *opts); /* NULL opt
  * Workers are started at creation and replaced when they die (crash, exit, SIGKILL: only the
  * task they were running fails, with CF_EWORKER and a message naming the worker and signal),
  * after max_tasks_per_child tasks, or when a task outruns task_timeout (it fails with ETIMEDOUT).
- * They are named "<name>-N" (prctl), run the initializer once (a cf_task_fail there breaks the
- * pool: CF_EBROKEN), and die with the pool, or with the program (PR_SET_PDEATHSIG).
+ * They are named "<name>-N" (prctl), run the initializer once (a cf_task_fail there, or dying
+ * before it returns, breaks the pool: CF_EBROKEN), and die with the pool, or with the program
+ * (PR_SET_PDEATHSIG). Replacements back off while workers keep dying before running anything
+ * (and eight such deaths in a row break the pool); a fork server killed from outside is
+ * replaced (the tasks its workers were running fail with CF_EWORKER). A task's stdio is flushed
+ * after it ends, before its result is sent.
  * Tasks run in a copy of the program as it was when the pool was created: fn must be a function
  * of the program, arg and the result travel as a machine word (integers, or pointers into memory
  * that existed then); use cf_submit_bytes for data. Done-callbacks may run in the pool's thread.
- * stdio is flushed before forking. NULL + errno: EINVAL (max_workers < 0), ENOMEM, EAGAIN (no
- * process or thread could be started), EMFILE. Does not survive fork(), like thread pools: a
+ * stdio is flushed before forking. Returns once every worker is running. NULL + errno: EINVAL
+ * (max_workers < 0), ENOMEM, EAGAIN (a process or thread could not be started), EMFILE/ENFILE
+ * (out of descriptors): never a pool with fewer workers than asked. Does not survive fork(), like thread pools: a
  * task running in a worker cannot submit to the pool (cf_submit there fails with EPERM). */
 CF_EXTERN cf_executor *cf_process_pool_new(const cf_pool_opts *opts);  /* NULL + errno on failure */
 

@@ -12,7 +12,16 @@
  *   first (results sent before it died count), then the one task it had claimed fails (CF_EWORKER
  *   with the pid and signal; ETIMEDOUT if we killed it for task_timeout; ECANCELED on terminate),
  *   its unstarted tasks go back to the front of the FIFO, and a replacement is forked (unless
- *   terminating, broken, or closing with nothing left to run).
+ *   terminating, broken, or closing with nothing left to run): at once, or after a backoff
+ *   (10 ms doubling to 1 s) while workers keep dying before running or claiming anything; eight
+ *   such deaths in a row break the pool. Dying before init_done is a failed initializer.
+ * - A worker whose pipe ends (or turns corrupt) before its death is reported leaves the epoll
+ *   set (it would be readable on every pass) and counts as dead after LOST_NS: the fork server
+ *   may be stopped. A worker whose messages are corrupt is killed (process_wire.h).
+ * - The fork server lost (its socket's end of file) takes its workers with it; it is started
+ *   again from this thread, at once the first time, then with backoff; FS_TRIES losses in a row
+ *   with no result between break the pool. Worker starts that fail (descriptors, processes) are
+ *   retried with backoff too; at creation they fail the creation instead (`starting`).
  * - RUNNING: the manager marks a future RUNNING when it sees the worker's `started` word, on
  *   every idle pass (and every ~1 ms while a sent task has not been seen starting), so the state
  *   lags the worker by at most that; cancel never lags, it is decided on the shared entry.
