@@ -68,26 +68,11 @@ static size_t task_bytes(cf_future *f)
     return cf__wire_task_size(8 * cf__pm_task_items(f) * (f->kind == CF__KIND_CHUNK));
 }
 
-static bool out_reserve(cf__pworker *w, size_t n)
-{
-    if (w->out_len + n <= w->out_cap)
-        return true;
-    size_t cap = w->out_cap ? w->out_cap : 4096;
-    while (cap < w->out_len + n)
-        cap *= 2;
-    unsigned char *b = realloc(w->out, cap);
-    if (!b)
-        return false;
-    w->out = b;
-    w->out_cap = cap;
-    return true;
-}
-
 static void encode(cf__pworker *w, cf_future *f, uint64_t seq)
 {
     cf__ptask t = { .seq = seq, .kind = f->kind, .fn = (uint64_t)(uintptr_t)f->fn,
                     .arg = (uint64_t)(uintptr_t)f->arg };
-    unsigned char *o = w->out + w->out_len;
+    unsigned char *o = w->out.b + w->out.len;
     const void *payload = NULL;
     size_t plen = 0;
     if (f->kind == CF__KIND_BYTES) {
@@ -108,7 +93,7 @@ static void encode(cf__pworker *w, cf_future *f, uint64_t seq)
         payload = dst;
     }
     cf__wire_put_task(o, &t, payload, plen);
-    w->out_len += cf__wire_task_size(plen);
+    w->out.len += cf__wire_task_size(plen);
 }
 
 /* Sends f to worker idx as task `seq`, unless it was cancelled meanwhile. */
@@ -139,16 +124,16 @@ static bool assign(cf__process_pool *p, int idx, cf_future *f)
  * read (stopped, say) holds up its own batch, never the manager. */
 static void flush(cf__pworker *w)
 {
-    if (!w->out_len || !w->pipe || w->pipe_eof)
+    if (!w->out.len || !w->pipe || w->pipe_eof)
         return;
     size_t before = w->out_off;
-    int r = cf__pipe_send_part(w->pipe, w->out, w->out_len, &w->out_off);
+    int r = cf__pipe_send_part(w->pipe, w->out.b, w->out.len, &w->out_off);
     if (w->out_off != before)
         w->progress_ns = cf__pm_now();  /* it reads: not a worker to steal from */
     if (r == EPROTO)
         cf__pm_kill_corrupt(w);
     if (r != EAGAIN)
-        w->out_len = w->out_off = 0;    /* sent; or dying, and its death takes the tasks back */
+        w->out.len = w->out_off = 0;    /* sent; or dying, and its death takes the tasks back */
 }
 
 /* An idle worker takes back half of the queue of a worker that is not getting through it: one
@@ -159,7 +144,7 @@ static void steal(cf__mgr *m, int64_t now)
     cf__process_pool *p = m->p;
     int idle = -1;                       /* nothing to do, and nothing still on its way to it */
     for (int i = 0; i < p->max_workers && idle < 0; i++)
-        if (cf__pm_usable(p, &p->w[i]) && p->w[i].nout == 0 && p->w[i].out_len == 0)
+        if (cf__pm_usable(p, &p->w[i]) && p->w[i].nout == 0 && p->w[i].out.len == 0)
             idle = i;
     if (idle < 0)
         return;
@@ -204,7 +189,7 @@ static int least_loaded(cf__process_pool *p, bool idle_only)
         if (!cf__pm_usable(p, w) || w->stuck || w->nout >= CF__PP_WINDOW ||
             w->next_seq - w->low_seq >= CF__PP_K - 1)
             continue;
-        if (idle_only && (w->nout || w->out_len))
+        if (idle_only && (w->nout || w->out.len))
             continue;
         if (best < 0 || w->nout < p->w[best].nout)
             best = i;
@@ -221,12 +206,12 @@ bool cf__pm_dispatch(cf__mgr *m, int64_t now)
     bool any = false;
     for (int i = 0; i < p->max_workers; i++) {
         cf__pworker *w = &p->w[i];
-        if (w->out_len) {
+        if (w->out.len) {
             size_t before = w->out_off;
             flush(w);
-            any |= w->out_len == 0 || w->out_off != before;
+            any |= w->out.len == 0 || w->out_off != before;
         }
-        w->stuck = w->out_len != 0;      /* its ring is full: nothing more for it this pass */
+        w->stuck = w->out.len != 0;      /* its ring is full: nothing more for it this pass */
     }
     if (p->pend.count == 0)
         steal(m, now);
@@ -242,7 +227,7 @@ bool cf__pm_dispatch(cf__mgr *m, int64_t now)
          * we write (a busy one would block this thread). FIFO order waits for one. */
         size_t need = task_bytes(f);
         int i = least_loaded(p, need > big);
-        if (i < 0 || !out_reserve(&p->w[i], need))
+        if (i < 0 || cf__wire_reserve(&p->w[i].out, need))
             break;
         cf__pm_pend_pop(p);
         if (!assign(p, i, f))
@@ -250,7 +235,7 @@ bool cf__pm_dispatch(cf__mgr *m, int64_t now)
         any = true;
         if (need > big) {
             flush(&p->w[i]);             /* streams on in later passes as the worker reads */
-            p->w[i].stuck = p->w[i].out_len != 0;
+            p->w[i].stuck = p->w[i].out.len != 0;
         }
     }
     for (int i = 0; i < p->max_workers; i++)

@@ -171,11 +171,9 @@ static void spawn_worker(cf__mgr *m, int idx)
     atomic_store(&s->init_done, 0);
     for (int i = 0; i < CF__PP_K; i++)
         atomic_store_explicit(&s->ent[i], 0, memory_order_relaxed);
-    unsigned char *out = w->out;
-    size_t out_cap = w->out_cap;
+    cf__wbuf out = { w->out.b, 0, w->out.cap };   /* the batch buffer outlives its workers */
     memset(w, 0, sizeof *w);
     w->out = out;
-    w->out_cap = out_cap;
     w->next_seq = w->low_seq = 1;
 
     cf__pipe_raw raw;
@@ -422,7 +420,7 @@ static void worker_died(cf__mgr *m, int idx, int status)
     while (w->pipe && cf__pipe_readable(w->pipe) && read_results(m, idx))
         ;
     close_worker_pipe(m, w);
-    w->out_len = w->out_off = 0;
+    w->out.len = w->out_off = 0;
     if (w->state == W_LIVE)
         atomic_fetch_sub(&p->live, 1);
 
@@ -700,7 +698,7 @@ static int check_workers(cf__mgr *m, int64_t now, bool *changed)
     bool someone_idle = false;
     check_restarts(m, now, &next, changed);
     for (int i = 0; i < p->max_workers; i++)
-        someone_idle |= cf__pm_usable(p, &p->w[i]) && p->w[i].nout == 0 && p->w[i].out_len == 0;
+        someone_idle |= cf__pm_usable(p, &p->w[i]) && p->w[i].nout == 0 && p->w[i].out.len == 0;
     for (int i = 0; i < p->max_workers; i++) {
         cf__pworker *w = &p->w[i];
         cf__pslot *s = &p->slots[i];
@@ -720,7 +718,7 @@ static int check_workers(cf__mgr *m, int64_t now, bool *changed)
             }
             continue;
         }
-        if (w->out_len)
+        if (w->out.len)
             soonest(&next, POLL_MS);     /* a batch waits for room in the ring */
         /* Entries the worker skipped (cancelled) send no result: drop them as it passes them. */
         size_t before = w->nout;
@@ -762,7 +760,7 @@ static bool all_idle(cf__process_pool *p)
     if (p->pend.count || !cds_wfcq_empty(&p->qhead, &p->qtail))
         return false;
     for (int i = 0; i < p->max_workers; i++)
-        if (p->w[i].nout || p->w[i].out_len)
+        if (p->w[i].nout || p->w[i].out.len)
             return false;
     return true;
 }

@@ -145,7 +145,7 @@ static void destroy(cf__process_pool *p)
         close(p->doorbell);
     if (p->w)
         for (int i = 0; i < p->max_workers; i++)
-            free(p->w[i].out);
+            free(p->w[i].out.b);
     free(p->w);
     cf__qstore_destroy(&p->pend);
     free(p->broken_msg);

@@ -68,8 +68,7 @@ typedef struct cf__pworker {
     int64_t    eof_ns;             /* ... since then */
     int64_t    progress_ns;        /* its last sign of work: a result, a start, a first task */
     int64_t    respawn_ns;         /* W_NONE: fork a replacement from then on (0: not wanted) */
-    unsigned char *out;            /* a batch being sent (the ring was full: resumed later) */
-    size_t     out_len, out_cap;
+    cf__wbuf   out;                /* a batch being sent (the ring was full: resumed later) */
     size_t     out_off;            /* bytes of out already in the ring (cf__pipe_send_part) */
 } cf__pworker;
 

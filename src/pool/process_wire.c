@@ -49,19 +49,26 @@ int cf__wire_next_task(const unsigned char *m, size_t len, size_t *off, cf__ptas
     return 1;
 }
 
+int cf__wire_reserve(cf__wbuf *o, size_t n)
+{
+    if (o->len + n <= o->cap)
+        return 0;
+    size_t cap = o->cap ? o->cap : 256;
+    while (cap < o->len + n)
+        cap *= 2;
+    unsigned char *b = realloc(o->b, cap);
+    if (!b)
+        return ENOMEM;
+    o->b = b;
+    o->cap = cap;
+    return 0;
+}
+
 static int put(cf__wbuf *o, const void *src, size_t n)
 {
     size_t need = o->len + cf__pad8(n);
-    if (need > o->cap) {
-        size_t cap = o->cap ? o->cap : 256;
-        while (cap < need)
-            cap *= 2;
-        unsigned char *b = realloc(o->b, cap);
-        if (!b)
-            return ENOMEM;
-        o->b = b;
-        o->cap = cap;
-    }
+    if (cf__wire_reserve(o, cf__pad8(n)))
+        return ENOMEM;
     if (n)
         memcpy(o->b + o->len, src, n);
     memset(o->b + o->len + n, 0, need - o->len - n);

@@ -48,6 +48,9 @@ typedef struct cf__wbuf {
     size_t len, cap;
 } cf__wbuf;
 
+/* Room for n more bytes at the end of o: 0 | ENOMEM. */
+int    cf__wire_reserve(cf__wbuf *o, size_t n);
+
 /* ---- tasks (the parent writes, the worker reads) ---- */
 
 /* Bytes a task of this kind and payload length takes in a batch. */
