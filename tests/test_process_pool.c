@@ -1070,6 +1070,43 @@ START_TEST(descriptor_limits)
 }
 END_TEST
 
+/* Under every process budget (RLIMIT_NPROC, which binds only an unprivileged user: the child
+ * becomes nobody), creation fails with EAGAIN or gives a pool with all its workers. (In some
+ * sandboxes nobody shares its process count with others and every budget refuses: the test then
+ * shows only the clean EAGAIN.) */
+START_TEST(process_limits)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (setgid(65534) || setuid(65534))
+            _exit(0);                   /* not root: nothing to test here */
+        for (rlim_t n = 1; n <= 12; n++) {
+            struct rlimit rl = { n, n };
+            setrlimit(RLIMIT_NPROC, &rl);
+            cf_pool_opts o = { .max_workers = 2 };
+            cf_executor *ex = cf_process_pool_new(&o);
+            if (!ex) {
+                if (errno != EAGAIN)
+                    _exit(20);
+                continue;
+            }
+            cf_pool_stats st;
+            cf_executor_stats(ex, &st);
+            if (st.workers != 2)
+                _exit(21);
+            cf_future *f = cf_submit(ex, square, (void *)9);
+            void *v;
+            if (!f || cf_future_result(f, 60, &v) || v != (void *)81)
+                _exit(22);
+            cf_future_unref(f);
+            cf_executor_free(ex);
+        }
+        _exit(0);
+    }
+    REAP_OK(pid);
+}
+END_TEST
+
 /* task_timeout of INFINITY or 1e10 means none: tasks are not killed at once. */
 START_TEST(huge_task_timeouts_mean_none)
 {
@@ -1155,6 +1192,7 @@ static Suite *suite(void)
     CF_ADD_TEST(tc, task_timeout_holds_for_a_stopped_worker);
     CF_ADD_TEST(tc, stopped_server_and_killed_worker);
     CF_ADD_TEST(tc, descriptor_limits);
+    CF_ADD_TEST(tc, process_limits);
     CF_ADD_TEST(tc, huge_task_timeouts_mean_none);
     CF_ADD_TEST(tc, task_output_is_flushed);
     suite_add_tcase(s, tc);

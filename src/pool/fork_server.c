@@ -27,10 +27,13 @@
 
 #include "fork_server.h"
 
-typedef struct spawn_req {          /* no padding: every byte sent is initialised */
+typedef struct spawn_req {
     int64_t  idx;
     uint64_t ring_size;
 } spawn_req;
+/* Every byte sendmsg sends is initialised (valgrind checks it): no padding. */
+_Static_assert(sizeof(spawn_req) == 2 * sizeof(uint64_t), "spawn_req must have no padding");
+_Static_assert(sizeof(cf__fs_msg) == 4 * sizeof(int), "cf__fs_msg must have no padding");
 
 static void send_msg(int sock, const cf__fs_msg *m)
 {
