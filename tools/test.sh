@@ -4,8 +4,9 @@
 # UndefinedBehaviorSanitizer, and ThreadSanitizer. It also checks the issues' exact declarations
 # (when ../shared/contract is there) and that an installed cfutures is found by pkg-config and by
 # CMake's find_package, runs the coroutine tests once more over the portable ucontext switch, runs
-# each libFuzzer target for 30 s (tools/fuzz.sh) and the one-minute soak (tools/soak.sh).
-# Usage: tools/test.sh [normal|asan|tsan|install|contract|ucontext|fuzz|soak|aarch64 ...]
+# each libFuzzer target for 30 s (tools/fuzz.sh) and the one-minute soak (tools/soak.sh), and runs
+# the thread- and process-pool examples under valgrind (uninitialised bytes sent, leaks).
+# Usage: tools/test.sh [normal|asan|tsan|install|contract|ucontext|valgrind|fuzz|soak|aarch64 ...]
 # (aarch64, not in the default list: cross-builds the context switch and runs a ping-pong under
 # qemu-user; it installs a cross compiler, about 200 MB.)
 set -euo pipefail
@@ -14,7 +15,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cf_install_deps
 jobs=$(nproc)
 steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(normal contract install ucontext asan tsan fuzz soak)
+[ ${#steps[@]} -eq 0 ] && steps=(normal contract install ucontext valgrind asan tsan fuzz soak)
 
 suite() {   # name, ctest regex (empty: all), extra cmake args...
     local name=$1 only=$2; shift 2
@@ -66,6 +67,19 @@ CM
     echo "install ok: pkg-config (shared) and find_package (shared and static) build and run"
 }
 
+valgrind_check() {
+    echo "=== valgrind: the pool examples"
+    cf_install_deps valgrind
+    local dir="$root/build-test-normal"
+    [ -d "$dir" ] || cmake -S "$root" -B "$dir" -DCF_WERROR=ON >/dev/null
+    cmake --build "$dir" -j"$jobs" >/dev/null
+    for e in cf_hello cf_hello_process; do
+        valgrind -q --error-exitcode=9 --leak-check=full --show-possibly-lost=no --errors-for-leak-kinds=definite \
+            "$dir/examples/$e" >/dev/null
+    done
+    echo "valgrind ok: cf_hello, cf_hello_process"
+}
+
 contract_check() {
     local check="$root/../shared/contract/check"
     if [ -x "$check" ]; then
@@ -85,6 +99,7 @@ for s in "${steps[@]}"; do
         aarch64)  aarch64_check ;;
         install)  install_check ;;
         contract) contract_check ;;
+        valgrind) valgrind_check ;;
         fuzz)     echo "=== fuzz: each target 30 s"; bash "$root/tools/fuzz.sh" 30 ;;
         soak)     echo "=== soak: one minute"; bash "$root/tools/soak.sh" 1 ;;
         *) echo "unknown step $s" >&2; exit 2 ;;
