@@ -1008,14 +1008,15 @@ END_TEST
 
 typedef struct outer_inner {
     cf_future *inner, *outer;
+    cf_future *gate;      /* the inner coroutine waits for it: no race with the cancel's timer */
     int        r;
     bool       told;
 } outer_inner;
 
 static void *inner_main(void *arg)
 {
-    (void)arg;
-    cf_sleep(0.03);
+    outer_inner *o = arg;
+    cf_await(o->gate, -1, NULL);
     return (void *)8;
 }
 
@@ -1048,6 +1049,7 @@ static void *cancel_outer_later(void *arg)
     outer_inner *o = arg;
     cf_sleep(0.005);
     ck_assert(cf_future_cancel(o->outer));
+    cf_future_set_result(o->gate, NULL);   /* only now may inner finish */
     return NULL;
 }
 
@@ -1055,8 +1057,8 @@ START_TEST(own_cancellation_is_told_apart_and_does_not_spread)
 {
     cf_loop *loop = cf_loop_new();
     /* The outer coroutine is cancelled while awaiting the inner one: inner finishes normally. */
-    outer_inner o = { 0 };
-    o.inner = cf_loop_spawn(loop, inner_main, NULL);
+    outer_inner o = { .gate = cf_future_new() };
+    o.inner = cf_loop_spawn(loop, inner_main, &o);
     o.outer = cf_loop_spawn(loop, outer_main, &o);
     cf_future_unref(cf_loop_spawn(loop, cancel_outer_later, &o));
     ck_assert_int_eq(cf_loop_run(loop), 0);
@@ -1068,9 +1070,10 @@ START_TEST(own_cancellation_is_told_apart_and_does_not_spread)
     ck_assert_ptr_eq(v, (void *)8);
     cf_future_unref(o.inner);
     cf_future_unref(o.outer);
+    cf_future_unref(o.gate);
     /* The awaited coroutine is cancelled: the awaiter sees ECANCELED, not its own, and finishes. */
-    outer_inner q = { 0 };
-    q.inner = cf_loop_spawn(loop, inner_main, NULL);
+    outer_inner q = { .gate = cf_future_new() };   /* never set: inner is cancelled waiting */
+    q.inner = cf_loop_spawn(loop, inner_main, &q);
     q.outer = cf_loop_spawn(loop, await_cancelled_future, &q);
     cf_future_unref(cf_loop_spawn(loop, cancel_inner_later, &q));
     ck_assert_int_eq(cf_loop_run(loop), 0);
@@ -1082,6 +1085,7 @@ START_TEST(own_cancellation_is_told_apart_and_does_not_spread)
     ck_assert(!cf_future_cancel(q.outer));    /* FINISHED: too late */
     cf_future_unref(q.inner);
     cf_future_unref(q.outer);
+    cf_future_unref(q.gate);
     cf_loop_free(loop);
 }
 END_TEST
