@@ -484,12 +484,19 @@ START_TEST(synchronous_waits_suspend_inside_coroutines)
 }
 END_TEST
 
+typedef struct timeouts_pair {
+    cf_future *f;          /* awaited with timeouts, then for real */
+    cf_future *timed_out;  /* set once both timeouts happened: only then is f completed */
+} timeouts_pair;
+
 static void *await_with_timeouts(void *arg)
 {
-    cf_future *f = arg;
+    timeouts_pair *tp = arg;
+    cf_future *f = tp->f;
     void *v = (void *)1;
     ck_assert_int_eq(cf_await(f, 0, &v), ETIMEDOUT);
     ck_assert_int_eq(cf_await(f, 0.01, &v), ETIMEDOUT);
+    cf_future_set_result(tp->timed_out, NULL);
     ck_assert_ptr_eq(v, (void *)1);
     ck_assert_int_eq(cf_future_state(f), CF_PENDING);     /* a timeout cancels nothing */
     ck_assert(!cf_task_cancelled());
@@ -500,19 +507,21 @@ static void *await_with_timeouts(void *arg)
 
 static void *set_after_timeouts(void *arg)
 {
-    cf_sleep(0.05);
-    cf_future_set_result(arg, (void *)3);
+    timeouts_pair *tp = arg;
+    cf_await(tp->timed_out, -1, NULL);
+    cf_future_set_result(tp->f, (void *)3);
     return NULL;
 }
 
 START_TEST(await_timeouts_cancel_nothing)
 {
     cf_loop *loop = cf_loop_new();
-    cf_future *f = cf_future_new();
-    cf_future_unref(cf_loop_spawn(loop, await_with_timeouts, f));
-    cf_future_unref(cf_loop_spawn(loop, set_after_timeouts, f));
+    timeouts_pair tp = { cf_future_new(), cf_future_new() };
+    cf_future_unref(cf_loop_spawn(loop, await_with_timeouts, &tp));
+    cf_future_unref(cf_loop_spawn(loop, set_after_timeouts, &tp));
     ck_assert_int_eq(cf_loop_run(loop), 0);
-    cf_future_unref(f);
+    cf_future_unref(tp.f);
+    cf_future_unref(tp.timed_out);
     cf_loop_free(loop);
 }
 END_TEST
