@@ -12,7 +12,9 @@
  * could have left (impossible positions, lengths or record headers) makes the call fail with
  * EPROTO, and the channel is then broken for every user: all later calls on it fail with EPROTO.
  * Concurrency: an end of a cf_pipe may be used by several threads (sends are serialized, and
- * receives); a cf_mpqueue by any number of threads and processes. Fork while no thread of the
+ * receives) of one process: the process that keeps it after fork (each end remembers its own
+ * position, so two processes sending or receiving on copies of one end would read to the other
+ * as corrupt, EPROTO); a cf_mpqueue by any number of threads and processes. Fork while no thread of the
  * forking process is inside a call on the pipe or queue (a lock held at fork time would stay
  * held in the child). */
 #ifndef CFUTURES_PIPE_H
