@@ -9,9 +9,11 @@
  *   untouched, so the waiter that takes the lock over carries on: a half-written message was
  *   never committed (dropped), a half-read one is still there (delivered to the next getter:
  *   never duplicated, never torn).
- * - Sleeping: futex sequence words in the shared mapping (non-private futexes), bumped under the
- *   lock and woken after it. Sleeper counts say whether a wake syscall is needed; a process
- *   killed while asleep leaves its count behind, which only costs spurious wake-ups.
+ * - Sleeping: futex sequence words in the shared mapping (non-private futexes), bumped and
+ *   woken under the lock (next note). Sleeper counts say whether a wake syscall is needed; a
+ *   process killed while asleep leaves its count behind, which only costs spurious wake-ups; a
+ *   woken sleeper then waits for the lock, which costs a second wake-up per message while
+ *   someone sleeps (a busy queue pays neither).
  * - close is a flag in the shared header: it reaches every process.
  * - A waker that dies is not a lost wake-up: the wake is issued under the lock, before the
  *   commit. A process killed before it woke has not committed (nothing to see); one killed after
