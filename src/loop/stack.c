@@ -15,7 +15,11 @@
  *   (giving its two mappings back) and an unguarded one is given back to the kernel with
  *   MADV_DONTNEED (its arena stays mapped until the loop is freed: punching holes would split it).
  * - Under AddressSanitizer a reused stack still carries the shadow poison of frames that never
- *   returned (a coroutine's first frame never does): it is unpoisoned on reuse. */
+ *   returned (a coroutine's first frame never does): it is unpoisoned on reuse.
+ * - Valgrind must be told where stacks are, or it takes every switch for a wild jump of the
+ *   stack pointer and reports the new frames as uninitialised: a stack in use is registered
+ *   (VALGRIND_STACK_REGISTER, where the header was there at build time; a few instructions, and
+ *   nothing at all when not run under valgrind). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -31,6 +35,18 @@
 #define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
 #else
 #define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define VG_REGISTER(lo, hi) VALGRIND_STACK_REGISTER(lo, hi)
+#define VG_DEREGISTER(id) VALGRIND_STACK_DEREGISTER(id)
+#endif
+#endif
+#ifndef VG_REGISTER
+#define VG_REGISTER(lo, hi) ((void)(lo), (void)(hi), 0u)
+#define VG_DEREGISTER(id) ((void)(id))
 #endif
 
 #define ARENA_STACKS 64
@@ -118,8 +134,8 @@ static int new_arena(cf__stack_pool *p, cf__stack *s)
     /* Handed out from the top down, so that an overflow runs into a neighbour in the arena
      * (caught by the canary) rather than into whatever is mapped below it. */
     for (size_t i = 0; i < ARENA_STACKS - 1; i++)
-        p->free[p->nfree++] = (cf__stack){ (char *)a->base + i * p->size, false };
-    *s = (cf__stack){ (char *)a->base + (ARENA_STACKS - 1) * p->size, false };
+        p->free[p->nfree++] = (cf__stack){ (char *)a->base + i * p->size, false, 0 };
+    *s = (cf__stack){ (char *)a->base + (ARENA_STACKS - 1) * p->size, false, 0 };
     return 0;
 }
 
@@ -142,6 +158,7 @@ int cf__stack_get(cf__stack_pool *p, cf__stack *s)
     }
     if (cf__stack_smashed(s))   /* a coroutine went deep into it (but no further): re-arm */
         memset(s->lo, 0, CF__CANARY_WORDS * sizeof(uint64_t));
+    s->vg_id = VG_REGISTER((char *)s->lo, (char *)s->lo + p->size);
     return 0;
 }
 
@@ -153,6 +170,7 @@ static void unmap_guarded(cf__stack_pool *p, cf__stack s)
 
 void cf__stack_put(cf__stack_pool *p, cf__stack s)
 {
+    VG_DEREGISTER(s.vg_id);
     if (p->nfree >= POOL_WARM) {
         if (s.guarded) {
             unmap_guarded(p, s);

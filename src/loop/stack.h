@@ -13,8 +13,9 @@
 #define CF__CANARY_WORDS 8             /* the lowest 64 bytes of an unguarded stack stay zero */
 
 typedef struct cf__stack {
-    void *lo;          /* lowest usable byte; the stack grows down from lo + the pool's size */
-    bool  guarded;
+    void    *lo;       /* lowest usable byte; the stack grows down from lo + the pool's size */
+    bool     guarded;
+    unsigned vg_id;    /* valgrind's name for it while in use (stack.c) */
 } cf__stack;
 
 typedef struct cf__stack_arena cf__stack_arena;
