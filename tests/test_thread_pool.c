@@ -615,6 +615,8 @@ START_TEST(outsiders_cannot_complete_a_pool_future)
     ck_assert_int_eq(cf_future_set_result(busy, (void *)2), EPERM);     /* running */
     ck_assert_int_eq(cf_future_set_result(queued, (void *)2), EPERM);   /* pending */
     ck_assert_int_eq(cf_future_set_error(queued, EIO, NULL), EPERM);
+    ck_assert(!cf_future_set_running(queued));                          /* nor started */
+    ck_assert_int_eq(cf_future_state(queued), CF_PENDING);
     gate_open(&g);
     void *v;
     ck_assert_int_eq(cf_future_result(busy, 10, &v), 0);

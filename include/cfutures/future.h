@@ -35,7 +35,8 @@ CF_EXTERN bool       cf_future_done(const cf_future *f);   /* FINISHED or CANCEL
  * false; for a RUNNING one the request is recorded and the task sees cf_task_cancelled(). */
 CF_EXTERN bool       cf_future_cancel(cf_future *f);       /* Python's Future.cancel() */
 /* Moves a PENDING future to RUNNING (Python's set_running_or_notify_cancel): true if it is now
- * RUNNING, false if it was cancelled or is done. For code that runs work for its own futures. */
+ * RUNNING, false if it was cancelled or is done, or an executor or a loop owns it (their tasks
+ * start when their owner says). For code that runs work for its own futures (cf_future_new). */
 CF_EXTERN bool       cf_future_set_running(cf_future *f);
 /* Completes the future (from PENDING or RUNNING). Waiters wake, then the done-callbacks run in
  * the calling thread, in registration order. 0 | EINVAL when already done or f is NULL |

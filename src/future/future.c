@@ -154,8 +154,13 @@ int cf__future_complete_owner(cf_future *f, cf_state to, int err, void *value, c
 
 CF_EXTERN bool cf_future_set_running(cf_future *f)
 {
-    if (!f)
-        return false;
+    if (!f || f->owner)
+        return false;           /* an executor's or a loop's: its owner starts it */
+    return cf__future_set_running(f);
+}
+
+bool cf__future_set_running(cf_future *f)
+{
     cf__lock_acquire(&f->lock);
     uint32_t w = atomic_load_explicit(&f->word, memory_order_acquire);
     bool ok = cf__state_of(w) == CF_PENDING;

@@ -111,6 +111,8 @@ int  cf__future_complete_owner(cf_future *f, cf_state to, int err, void *value, 
 /* Sleeps until f is done or the deadline passes: 0 | ETIMEDOUT. In a coroutine it suspends
  * instead, and may also return ECANCELED (the coroutine was cancelled, see park.h). */
 int  cf__future_wait(cf_future *f, const cf__deadline *d);
+/* cf_future_set_running for the future's owner (the public call refuses owned futures). */
+bool cf__future_set_running(cf_future *f);
 /* Attach/detach a listener; attach returns false (and does nothing) when f is already done. */
 bool cf__future_listen(cf_future *f, cf__listener *l);
 void cf__future_unlisten(cf_future *f, cf__listener *l);

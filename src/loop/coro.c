@@ -3,7 +3,7 @@
  *
  * Design notes.
  * - A coroutine's future is PENDING while it waits for its first run; the loop moves it to
- *   RUNNING (cf_future_set_running) right before, so a cancel that wins that race means it never
+ *   RUNNING (cf__future_set_running) right before, so a cancel that wins that race means it never
  *   runs. It stays RUNNING while suspended and is completed by the loop after the coroutine
  *   returned, on the loop's stack (done-callbacks then never run on a stack about to be reused).
  * - Cancelling a RUNNING coroutine (the owner hook, under the future's lock) records
@@ -185,7 +185,7 @@ static void drop(cf_loop *loop, cf__coro *co)
 
 static bool start(cf_loop *loop, cf__coro *co)
 {
-    if (!cf_future_set_running(co->future)) {   /* cancelled (or completed) before it ran */
+    if (!cf__future_set_running(co->future)) {   /* cancelled (or completed) before it ran */
         drop(loop, co);
         return false;
     }

@@ -179,7 +179,7 @@ static void bump(_Atomic size_t *c)
 /* Runs f; *posted: the idle token was put down before its completion (queue empty). */
 static void run(cf__thread_pool *p, cf__worker *w, cf_future *f, bool *posted)
 {
-    if (!cf_future_set_running(f))
+    if (!cf__future_set_running(f))
         return;                  /* cancelled or completed while queued: already counted */
     bump(&w->started);
     if (p->backlog.max)
