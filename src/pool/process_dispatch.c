@@ -224,7 +224,8 @@ bool cf__pm_dispatch(cf__mgr *m, int64_t now)
             continue;
         }
         /* A large argument streams through the ring: only to an idle worker, which reads while
-         * we write (a busy one would block this thread). FIFO order waits for one. */
+         * we write (a busy one would leave it half sent until its task ends). FIFO order waits
+         * for one. */
         size_t need = task_bytes(f);
         int i = least_loaded(p, need > big);
         if (i < 0 || cf__wire_reserve(&p->w[i].out, need))
