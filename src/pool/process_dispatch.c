@@ -142,9 +142,9 @@ static void flush(cf__pworker *w)
 static void steal(cf__mgr *m, int64_t now)
 {
     cf__process_pool *p = m->p;
-    int idle = -1;                       /* nothing to do, and nothing still on its way to it */
+    int idle = -1;
     for (int i = 0; i < p->max_workers && idle < 0; i++)
-        if (cf__pm_usable(p, &p->w[i]) && p->w[i].nout == 0 && p->w[i].out.len == 0)
+        if (cf__pm_idle(p, &p->w[i]))
             idle = i;
     if (idle < 0)
         return;

@@ -113,6 +113,11 @@ bool cf__pm_usable(cf__process_pool *p, cf__pworker *w)
            (p->max_tasks == 0 || w->items_sent < (size_t)p->max_tasks);
 }
 
+bool cf__pm_idle(cf__process_pool *p, cf__pworker *w)
+{
+    return cf__pm_usable(p, w) && w->nout == 0 && w->out.len == 0;
+}
+
 static void break_pool(cf__mgr *m, int err, const char *fmt, const char *detail);
 
 static void close_worker_pipe(cf__mgr *m, cf__pworker *w)
@@ -289,7 +294,7 @@ static bool handle_result(cf__mgr *m, int idx, const unsigned char *b, size_t le
         return true;                    /* nothing of ours waits for it */
     }
     cf_future *f = w->inf[seq % CF__PP_K];
-    if (!cf__wire_result_fits(&r, f->kind, f->kind == CF__KIND_CHUNK ? ((cf__chunk *)f->arg)->count : 1)) {
+    if (!cf__wire_result_fits(&r, f->kind, cf__pm_task_items(f))) {
         free(msg);
         return false;
     }
@@ -354,28 +359,38 @@ static void pipe_gone(cf__mgr *m, cf__pworker *w)
 }
 
 /* Reads what worker idx sent; false if nothing was there. */
+/* Receives and applies one message from worker idx, without waiting: cf_pipe_recv's result
+ * (0: one was applied; EPIPE: the worker's end is gone and nothing is left). */
+static int read_one(cf__mgr *m, int idx)
+{
+    cf__pworker *w = &m->p->w[idx];
+    void *msg;
+    size_t len;
+    int r = cf_pipe_recv(w->pipe, &msg, &len, 0);
+    if (r == ENOMEM && w->pid > 0 && !w->kill_reason) {
+        kill(w->pid, SIGKILL);           /* a result is lost: fail its task like a crash */
+        w->kill_reason = ENOMEM;
+    }
+    if (r == EPROTO)
+        cf__pm_kill_corrupt(w);
+    if (r == EPROTO || r == EPIPE)
+        pipe_gone(m, w);
+    if (r == 0) {
+        if (!handle_result(m, idx, msg, len))
+            cf__pm_kill_corrupt(w);
+        free(msg);
+    }
+    return r;
+}
+
 static bool read_results(cf__mgr *m, int idx)
 {
     cf__pworker *w = &m->p->w[idx];
     bool any = false;
     for (int n = 0; w->pipe && n < READ_MAX && cf__pipe_readable(w->pipe); n++) {
-        void *msg;
-        size_t len;
-        int r = cf_pipe_recv(w->pipe, &msg, &len, 0);
-        if (r == ENOMEM && w->pid > 0 && !w->kill_reason) {
-            kill(w->pid, SIGKILL);       /* a result is lost: fail its task like a crash */
-            w->kill_reason = ENOMEM;
-        }
-        if (r == EPROTO) {
-            cf__pm_kill_corrupt(w);
-            pipe_gone(m, w);
-        }
-        if (r)
+        if (read_one(m, idx))
             break;
         any = true;
-        if (!handle_result(m, idx, msg, len))
-            cf__pm_kill_corrupt(w);
-        free(msg);
     }
     return any;
 }
@@ -535,20 +550,8 @@ static void break_pool(cf__mgr *m, int err, const char *fmt, const char *detail)
 static void check_eof(cf__mgr *m, int idx)
 {
     cf__pworker *w = &m->p->w[idx];
-    if (w->state != W_LIVE || !w->pipe || w->pipe_eof || cf__pipe_readable(w->pipe))
-        return;
-    void *msg;
-    size_t len;
-    int r = cf_pipe_recv(w->pipe, &msg, &len, 0);
-    if (r == 0) {
-        if (!handle_result(m, idx, msg, len))
-            cf__pm_kill_corrupt(w);
-        free(msg);
-    } else if (r == EPIPE || r == EPROTO) {
-        if (r == EPROTO)
-            cf__pm_kill_corrupt(w);
-        pipe_gone(m, w);
-    }
+    if (w->state == W_LIVE && w->pipe && !w->pipe_eof && !cf__pipe_readable(w->pipe))
+        read_one(m, idx);                /* EPIPE there takes it out of the epoll set */
 }
 
 /* The fork server is gone (killed from outside): its workers died with it (PR_SET_PDEATHSIG).
@@ -698,7 +701,7 @@ static int check_workers(cf__mgr *m, int64_t now, bool *changed)
     bool someone_idle = false;
     check_restarts(m, now, &next, changed);
     for (int i = 0; i < p->max_workers; i++)
-        someone_idle |= cf__pm_usable(p, &p->w[i]) && p->w[i].nout == 0 && p->w[i].out.len == 0;
+        someone_idle |= cf__pm_idle(p, &p->w[i]);
     for (int i = 0; i < p->max_workers; i++) {
         cf__pworker *w = &p->w[i];
         cf__pslot *s = &p->slots[i];
