@@ -105,16 +105,23 @@ static int lock(mpq_shm *s, const cf__deadline *d)
 
 static bool is_broken(const mpq_shm *s) { return atomic_load_explicit(&s->broken, memory_order_relaxed); }
 
-/* With the lock held: corrupt state. Raises broken (and closed) for every process, wakes every
- * sleeper, releases the lock. Returns EPROTO. */
-static int break_locked(mpq_shm *s)
+/* With the lock held: closes the queue for every process and wakes every sleeper, under the
+ * lock (see the design notes). */
+static void close_locked(mpq_shm *s)
 {
-    atomic_store(&s->broken, 1);
     s->closed = true;
     atomic_fetch_add(&s->not_empty, 1);
     atomic_fetch_add(&s->not_full, 1);
     cf__futex_wake_shared(&s->not_empty, CF__WAKE_ALL);
     cf__futex_wake_shared(&s->not_full, CF__WAKE_ALL);
+}
+
+/* With the lock held: corrupt state. Raises broken (and closed) for every process, wakes every
+ * sleeper, releases the lock. Returns EPROTO. */
+static int break_locked(mpq_shm *s)
+{
+    atomic_store(&s->broken, 1);
+    close_locked(s);
     unlock(s);
     return EPROTO;
 }
@@ -289,11 +296,7 @@ CF_EXTERN void cf_mpqueue_close(cf_mpqueue *q)
     cf__deadline d;
     cf__deadline_init(&d, -1);
     lock(s, &d);
-    s->closed = true;
-    atomic_fetch_add(&s->not_empty, 1);
-    atomic_fetch_add(&s->not_full, 1);
-    cf__futex_wake_shared(&s->not_empty, CF__WAKE_ALL);   /* under the lock: see the notes */
-    cf__futex_wake_shared(&s->not_full, CF__WAKE_ALL);
+    close_locked(s);
     unlock(s);
 }
 

@@ -313,14 +313,13 @@ static int run(cf_loop *loop, cf_future *until)
     loop->stop_seen = false;
     while (!finished(loop, until)) {
         run_pass(loop, !atomic_load_explicit(&loop->stop, memory_order_relaxed));
-        if (atomic_load_explicit(&loop->stop, memory_order_relaxed) &&
-            atomic_exchange(&loop->stop, false)) {
+        if (atomic_load_explicit(&loop->stop, memory_order_relaxed)) {
             r = finished(loop, until) ? 0 : EINTR;
             break;
         }
     }
-    /* A stop is for one run: one said before a run that had nothing to do ends with it too,
-     * instead of cutting the run after it short. */
+    /* A stop is spent by the run it ends, and by one that had nothing to do: it never cuts the
+     * run after it short. */
     atomic_store(&loop->stop, false);
     if (listening)
         cf__future_unlisten(until, &ul.l);
