@@ -696,7 +696,9 @@ static void check_restarts(cf__mgr *m, int64_t now, int64_t *next, bool *changed
 static int check_workers(cf__mgr *m, int64_t now, bool *changed)
 {
     cf__process_pool *p = m->p;
-    bool cancel_all = atomic_load(&p->cancel_futures);
+    /* Told only once cancel_everything has revoked the queues: a running task told earlier
+     * could end while its worker's next task is still QUEUED, and that one would start. */
+    bool cancel_all = m->cancelled_all;
     int64_t next = -1;
     bool someone_idle = false;
     check_restarts(m, now, &next, changed);
