@@ -6,11 +6,16 @@
 
 #define CF__FOREVER_ABOVE 1e9   /* seconds; ~31 years, also keeps tv_sec far from overflow */
 
-double cf__now(void)
+uint64_t cf__mono_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+double cf__now(void)
+{
+    return (double)cf__mono_ns() * 1e-9;
 }
 
 int cf__deadline_init(cf__deadline *d, double timeout)

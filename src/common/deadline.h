@@ -4,6 +4,7 @@
 #define CF__DEADLINE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 
 typedef struct cf__deadline {
@@ -20,6 +21,8 @@ double cf__deadline_left(const cf__deadline *d);
 /* The time left as a relative timeout for ppoll and the like: ts filled and returned, or NULL
  * when forever (a poll or a passed deadline gives zero). */
 struct timespec *cf__deadline_rel(const cf__deadline *d, struct timespec *ts);
-double cf__now(void);
+/* The one clock of the library: CLOCK_MONOTONIC, in nanoseconds and in seconds. */
+uint64_t cf__mono_ns(void);
+double   cf__now(void);
 
 #endif

@@ -6,13 +6,6 @@
 
 #include "timer.h"
 
-uint64_t cf__mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static bool before(const cf__timer *a, const cf__timer *b)
 {
     return a->at < b->at || (a->at == b->at && a->seq < b->seq);

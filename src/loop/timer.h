@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/deadline.h"   /* cf__mono_ns */
+
 typedef struct cf__timer {
     uint64_t at;     /* CLOCK_MONOTONIC nanoseconds */
     uint64_t seq;
@@ -27,6 +29,5 @@ void       cf__timer_remove(cf__timer_heap *h, cf__timer *t); /* no-op when not 
 /* The earliest timer, or NULL. */
 static inline cf__timer *cf__timer_first(const cf__timer_heap *h) { return h->n ? h->v[0] : NULL; }
 void       cf__timer_heap_destroy(cf__timer_heap *h);
-uint64_t   cf__mono_ns(void);
 
 #endif

@@ -111,7 +111,7 @@ static bool assign(cf__process_pool *p, int idx, cf_future *f)
     if (!ok)
         return false;
     if (w->nout == 0)
-        w->progress_ns = cf__pm_now();  /* it has had nothing to do until now */
+        w->progress_ns = (int64_t)cf__mono_ns();  /* it has had nothing to do until now */
     encode(w, f, seq);
     w->inf[seq % CF__PP_K] = f;
     w->nout++;
@@ -129,7 +129,7 @@ static void flush(cf__pworker *w)
     size_t before = w->out_off;
     int r = cf__pipe_send_part(w->pipe, w->out.b, w->out.len, &w->out_off);
     if (w->out_off != before)
-        w->progress_ns = cf__pm_now();  /* it reads: not a worker to steal from */
+        w->progress_ns = (int64_t)cf__mono_ns();  /* it reads: not a worker to steal from */
     if (r == EPROTO)
         cf__pm_kill_corrupt(w);
     if (r != EAGAIN)

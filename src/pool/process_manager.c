@@ -57,13 +57,6 @@
 #define FS_TRIES  5            /* fork servers lost in a row, with no result between */
 #define START_NS  10000000000  /* creation gives up on a fork server silent this long */
 
-int64_t cf__pm_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 void cf__pp_ring(cf__process_pool *p)
 {
     uint64_t one = 1;
@@ -162,7 +155,7 @@ static void spawn_failed(cf__mgr *m, int idx, int err)
         break_pool(m, CF_EBROKEN, "could not start a worker process: %s", cf_strerror(err));
         return;
     }
-    w->respawn_ns = cf__pm_now() + backoff_ns(m->spawn_fails);
+    w->respawn_ns = (int64_t)cf__mono_ns() + backoff_ns(m->spawn_fails);
 }
 
 static void spawn_worker(cf__mgr *m, int idx)
@@ -221,7 +214,7 @@ static void replace_worker(cf__mgr *m, int idx)
     if (m->fruitless < 2 && !m->fs_restart_ns)
         spawn_worker(m, idx);
     else
-        m->p->w[idx].respawn_ns = cf__pm_now() + backoff_ns(m->fruitless - 1);
+        m->p->w[idx].respawn_ns = (int64_t)cf__mono_ns() + backoff_ns(m->fruitless - 1);
 }
 
 /* Drops resolved entries at the low end of a worker's window: results arrive in seq order, so
@@ -285,7 +278,7 @@ static bool handle_result(cf__mgr *m, int idx, const unsigned char *b, size_t le
         return true;
     }
     w->results++;
-    w->progress_ns = cf__pm_now();
+    w->progress_ns = (int64_t)cf__mono_ns();
     m->fruitless = 0;
     m->fs_deaths = 0;
     uint64_t seq = r.seq;
@@ -355,7 +348,7 @@ static void pipe_gone(cf__mgr *m, cf__pworker *w)
         return;
     epoll_ctl(m->epfd, EPOLL_CTL_DEL, cf_pipe_fd(w->pipe), NULL);
     w->pipe_eof = true;
-    w->eof_ns = cf__pm_now();
+    w->eof_ns = (int64_t)cf__mono_ns();
 }
 
 /* Reads what worker idx sent; false if nothing was there. */
@@ -584,7 +577,7 @@ static void server_lost(cf__mgr *m)
         break_pool(m, CF_EBROKEN, "the process pool's fork server keeps dying%s", "");
         return;
     }
-    m->fs_restart_ns = cf__pm_now() + (m->fs_deaths > 1 ? backoff_ns(m->fs_deaths - 1) : 0);
+    m->fs_restart_ns = (int64_t)cf__mono_ns() + (m->fs_deaths > 1 ? backoff_ns(m->fs_deaths - 1) : 0);
 }
 
 /* Starts a new fork server from this thread (the thread it dies with), and workers with it. */
@@ -605,7 +598,7 @@ static void server_restart(cf__mgr *m)
             break_pool(m, CF_EBROKEN, "could not restart the process pool's fork server: %s",
                        cf_strerror(err));
         else
-            m->fs_restart_ns = cf__pm_now() + backoff_ns(m->fs_deaths);
+            m->fs_restart_ns = (int64_t)cf__mono_ns() + backoff_ns(m->fs_deaths);
         return;
     }
     for (int i = 0; i < p->max_workers; i++)
@@ -627,7 +620,7 @@ static bool read_fs(cf__mgr *m)
         if (msg.type == CF__FS_SPAWNED && w->state == W_SPAWNING) {
             w->pid = msg.pid;
             w->state = W_LIVE;
-            w->progress_ns = cf__pm_now();
+            w->progress_ns = (int64_t)cf__mono_ns();
             m->spawn_fails = 0;
             atomic_fetch_add(&p->live, 1);
             if (m->killed_all) {
@@ -788,9 +781,9 @@ static void send_exit(cf__pworker *w)
 static void run(cf__mgr *m)
 {
     cf__process_pool *p = m->p;
-    int64_t idle_since = cf__pm_now(), sent_at = 0;
+    int64_t idle_since = (int64_t)cf__mono_ns(), sent_at = 0;
     for (;;) {
-        int64_t now = cf__pm_now();
+        int64_t now = (int64_t)cf__mono_ns();
         bool busy = cf__pm_intake(m);
         for (int i = 0; i < p->max_workers; i++)
             if (p->w[i].state != W_NONE)
@@ -854,7 +847,7 @@ static void run(cf__mgr *m)
         uint64_t v;
         ssize_t r = read(p->doorbell, &v, sizeof v);
         (void)r;
-        idle_since = cf__pm_now();
+        idle_since = (int64_t)cf__mono_ns();
     }
 }
 
@@ -893,14 +886,14 @@ void *cf__pp_manager_main(void *arg)
     m.starting = true;
     for (int i = 0; i < p->max_workers && !m.start_err; i++)
         spawn_worker(&m, i);
-    int64_t give_up = cf__pm_now() + START_NS;
+    int64_t give_up = (int64_t)cf__mono_ns() + START_NS;
     for (;;) {
         bool spawning = false;
         for (int i = 0; i < p->max_workers; i++)
             spawning |= p->w[i].state == W_SPAWNING;
         if (!spawning || m.start_err || p->fs.sock < 0)
             break;
-        if (cf__pm_now() > give_up) {
+        if ((int64_t)cf__mono_ns() > give_up) {
             m.start_err = EAGAIN;        /* the fork server does not answer */
             break;
         }

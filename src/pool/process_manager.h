@@ -38,8 +38,6 @@ bool  cf__pm_usable(cf__process_pool *p, cf__pworker *w);
 /* A worker whose pipe or messages cannot be trusted any more: killed, and handled as dead when
  * the fork server reports it; the task it was running fails with CF_EWORKER and says why. */
 void  cf__pm_kill_corrupt(cf__pworker *w);
-/* CLOCK_MONOTONIC in nanoseconds. */
-int64_t cf__pm_now(void);
 /* Usable, with nothing to do and nothing still on its way to it: a worker that may steal. */
 bool  cf__pm_idle(cf__process_pool *p, cf__pworker *w);
 /* A malloc'd printf, or NULL. */

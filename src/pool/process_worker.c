@@ -22,13 +22,6 @@
 #include "map.h"
 #include "process_pool.h"
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static _Noreturn void leave(int code)
 {
     fflush(NULL);
@@ -142,7 +135,7 @@ void cf__pp_worker_main(void *vp, int idx, const cf__pipe_raw *raw)
             uint64_t q = cf__ent(t.seq, ENT_QUEUED);
             if (atomic_compare_exchange_strong(&slot->ent[t.seq % CF__PP_K], &q,
                                                cf__ent(t.seq, ENT_STARTED))) {
-                atomic_store(&slot->start_ns, now_ns());
+                atomic_store(&slot->start_ns, (int64_t)cf__mono_ns());
                 atomic_store(&slot->started, t.seq);
                 run_task(slot, &t, payload, &o);
                 atomic_store(&slot->started, 0);
