@@ -9,5 +9,6 @@
 #include "cfutures/queue.h"
 #include "cfutures/pipe.h"
 #include "cfutures/loop.h"
+#include "cfutures/sync.h"
 
 #endif

@@ -20,7 +20,7 @@ double cf__now(void)
 
 int cf__deadline_init(cf__deadline *d, double timeout)
 {
-    d->forever = d->poll = false;
+    d->forever = d->poll = d->scoped = false;
     if (isnan(timeout))
         return EINVAL;
     if (timeout < 0 || timeout > CF__FOREVER_ABOVE) {
@@ -69,4 +69,20 @@ double cf__deadline_left(const cf__deadline *d)
         return 0;
     double left = (double)d->at.tv_sec + (double)d->at.tv_nsec * 1e-9 - cf__now();
     return left > 0 ? left : 0;
+}
+
+uint64_t cf__deadline_ns(const cf__deadline *d)
+{
+    if (d->forever)
+        return UINT64_MAX;
+    if (d->poll)
+        return 0;
+    return (uint64_t)d->at.tv_sec * 1000000000u + (uint64_t)d->at.tv_nsec;
+}
+
+void cf__deadline_at_ns(cf__deadline *d, uint64_t ns)
+{
+    d->forever = d->poll = false;
+    d->at.tv_sec = (time_t)(ns / 1000000000u);
+    d->at.tv_nsec = (long)(ns % 1000000000u);
 }

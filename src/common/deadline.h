@@ -10,6 +10,7 @@
 typedef struct cf__deadline {
     bool            forever;  /* negative timeout */
     bool            poll;     /* timeout 0: never sleep */
+    bool            scoped;   /* `at` is a deadline scope's, earlier than the timeout asked */
     struct timespec at;       /* CLOCK_MONOTONIC, valid unless forever or poll */
 } cf__deadline;
 
@@ -24,5 +25,9 @@ struct timespec *cf__deadline_rel(const cf__deadline *d, struct timespec *ts);
 /* The one clock of the library: CLOCK_MONOTONIC, in nanoseconds and in seconds. */
 uint64_t cf__mono_ns(void);
 double   cf__now(void);
+/* The deadline in CLOCK_MONOTONIC ns; UINT64_MAX when forever, 0 for a poll. */
+uint64_t cf__deadline_ns(const cf__deadline *d);
+/* Sets d to the absolute time ns (not forever, not a poll). */
+void     cf__deadline_at_ns(cf__deadline *d, uint64_t ns);
 
 #endif

@@ -1,46 +1,49 @@
 /* as_completed.c: an iterator that yields futures as they become done, each distinct future once.
  *
  * Each distinct future gets a slot with a listener. Completion (in the completing thread, under
- * f->lock) appends the slot to the ready list under the iterator's monitor and signals it; next()
- * pops from that list, sleeping on the monitor while it is empty. Lock order: f->lock -> it->m.mu;
- * next() never touches a future's lock, and free() unlistens without holding the monitor. */
+ * f->lock) appends the slot to the ready list under the iterator's lock and wakes whoever waits in
+ * next(), which pops from that list and parks on the iterator's wait queue while it is empty.
+ * Lock order: f->lock -> it->lk; next() never touches a future's lock, and free() unlistens
+ * without holding it->lk. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "future.h"
-#include "sync.h"
+#include "../wait/parker.h"
 
 typedef struct slot {
-    cf__listener     l;          /* first: notify gets &slot->l */
+    cf__waiter       l;          /* on the future */
     cf_as_completed *it;
     cf_future       *f;
     struct slot     *next_ready;
 } slot;
 
 struct cf_as_completed {
-    cf__monitor m;
+    cf__lock    lk;
+    cf__waitq   q;               /* a caller of next(), parked */
     size_t      n, yielded;      /* distinct futures; how many next() has returned */
     slot       *ready, **ready_tail;
     slot       *slots;
 };
 
-static void make_ready(cf_as_completed *it, slot *s)   /* it->m.mu held */
+static void make_ready(cf_as_completed *it, slot *s)   /* it->lk held */
 {
     s->next_ready = NULL;
     *it->ready_tail = s;
     it->ready_tail = &s->next_ready;
 }
 
-static void on_done(cf__listener *l, cf_future *f)
+static bool on_done(cf__waiter *l, int reason)
 {
-    (void)f;
-    slot *s = (slot *)l;
+    (void)reason;
+    slot *s = cf__container_of(l, slot, l);
     cf_as_completed *it = s->it;
-    pthread_mutex_lock(&it->m.mu);
+    cf__lock_acquire(&it->lk);
     make_ready(it, s);
-    cf__monitor_signal(&it->m);
-    pthread_mutex_unlock(&it->m.mu);
+    cf__waitq_wake_all(&it->q, 0);
+    cf__lock_release(&it->lk);
+    return true;
 }
 
 static int by_address(const void *a, const void *b)
@@ -70,14 +73,8 @@ CF_EXTERN cf_as_completed *cf_as_completed_new(cf_future *const *fs, size_t n)
         errno = ENOMEM;
         return NULL;
     }
-    int r = cf__monitor_init(&it->m);
-    if (r) {
-        free(it->slots);
-        free(it);
-        free(sorted);
-        errno = r;
-        return NULL;
-    }
+    cf__lock_init(&it->lk);
+    cf__waitq_init(&it->q);
     it->ready_tail = &it->ready;
     /* Deduplicate: yield order is by completion, so sorting by address loses nothing. */
     for (size_t i = 0; i < n; i++)
@@ -90,11 +87,12 @@ CF_EXTERN cf_as_completed *cf_as_completed_new(cf_future *const *fs, size_t n)
         slot *s = &it->slots[it->n++];
         s->it = it;
         s->f = cf_future_ref(sorted[i]);
-        s->l.notify = on_done;
+        cf__waiter_init(&s->l, NULL);
+        s->l.func = on_done;
         if (!cf__future_listen(s->f, &s->l)) {
-            pthread_mutex_lock(&it->m.mu);
+            cf__lock_acquire(&it->lk);
             make_ready(it, s);
-            pthread_mutex_unlock(&it->m.mu);
+            cf__lock_release(&it->lk);
         }
     }
     free(sorted);
@@ -104,9 +102,11 @@ CF_EXTERN cf_as_completed *cf_as_completed_new(cf_future *const *fs, size_t n)
 CF_EXTERN int cf_as_completed_next(cf_as_completed *it, double timeout, cf_future **out)
 {
     cf__deadline d;
-    if (!it || cf__deadline_init(&d, timeout))
+    if (!it || cf__wait_deadline(&d, timeout))
         return EINVAL;
-    pthread_mutex_lock(&it->m.mu);
+    cf__waiter me;
+    cf__waiter_init(&me, cf__parker_self());
+    cf__lock_acquire(&it->lk);
     int r = 0;
     for (;;) {
         if (it->ready) {
@@ -125,11 +125,12 @@ CF_EXTERN int cf_as_completed_next(cf_as_completed *it, double timeout, cf_futur
         }
         if (r == ETIMEDOUT)
             break;
-        r = cf__monitor_wait(&it->m, &d);   /* on ETIMEDOUT, look at the list one last time */
+        /* on ETIMEDOUT, look at the list one last time */
+        r = cf__waitq_sleep(&it->q, &me, &it->lk, &d, true, CF__PARK_SOON);
         if (r == ECANCELED)
             break;                          /* a cancelled coroutine: delivered, ready or not */
     }
-    pthread_mutex_unlock(&it->m.mu);
+    cf__lock_release(&it->lk);
     return r;
 }
 
@@ -141,7 +142,6 @@ CF_EXTERN void cf_as_completed_free(cf_as_completed *it)
         cf__future_unlisten(it->slots[i].f, &it->slots[i].l);
         cf_future_unref(it->slots[i].f);
     }
-    cf__monitor_destroy(&it->m);
     free(it->slots);
     free(it);
 }

@@ -18,7 +18,7 @@
 
 #include "../common/futex.h"
 #include "../common/lock.h"
-#include "../loop/park.h"
+#include "../wait/parker.h"
 #include "future.h"
 
 CF_EXTERN cf_future *cf_future_new(void)
@@ -43,8 +43,7 @@ static void future_destroy(cf_future *f)
     cf__callback *cb = f->cbs;
     while (cb) {                  /* a future freed before it was done: its callbacks never ran */
         cf__callback *next = cb->next;
-        if (cb != &f->cb0)
-            free(cb);
+        free(cb);
         cb = next;
     }
     free(f->msg);
@@ -73,13 +72,14 @@ CF_EXTERN bool cf_future_done(const cf_future *f)
     return cf__is_done(cf_future_state(f));
 }
 
-static void run_callbacks(cf_future *f, cf__callback *cb)
+static void run_callbacks(cf_future *f, cf_done_fn fn0, void *arg0, cf__callback *cb)
 {
+    if (fn0)
+        fn0(f, arg0);
     while (cb) {
         cf__callback *next = cb->next;
         cb->fn(f, cb->arg);
-        if (cb != &f->cb0)
-            free(cb);
+        free(cb);
         cb = next;
     }
 }
@@ -122,19 +122,16 @@ static int complete(cf_future *f, cf_state to, int err, void *value, char *msg, 
         f->owner->left_pending(f->owner, f, to, err);
     uint32_t old = atomic_exchange_explicit(&f->word, (uint32_t)to, memory_order_acq_rel);
     cf__callback *cbs = f->cbs;
+    cf_done_fn fn0 = f->cb0_fn;
+    void *arg0 = f->cb0_arg;
     f->cbs = NULL;
-    for (cf__listener *l = f->listeners; l;) {
-        cf__listener *next = l->next;
-        l->linked = false;
-        l->notify(l, f);
-        l = next;
-    }
-    f->listeners = NULL;
+    f->cb0_fn = NULL;
+    cf__waitq_wake_all(&f->listeners, 0);
     cf__lock_release(&f->lock);
 
     if (old & CF__WAITERS)
         cf__futex_wake(&f->word, CF__WAKE_ALL);
-    run_callbacks(f, cbs);
+    run_callbacks(f, fn0, arg0, cbs);
     if (!(how & HOLDS_REF))
         cf_future_unref(f);
     return 0;
@@ -215,11 +212,33 @@ CF_EXTERN int cf_future_set_error(cf_future *f, int err, const char *msg)
     return cf__future_complete(f, CF_FINISHED, err, NULL, copy);
 }
 
+/* A parked waiter (a coroutine) hears of the completion through a listener that wakes it. */
+static int wait_parked(cf__parker *p, cf_future *f, const cf__deadline *d)
+{
+    if (p->own == f)
+        return EDEADLK;         /* its own end: it would wait forever (asyncio: RuntimeError) */
+    if (cf__parker_take_cancel(p))
+        return ECANCELED;
+    if (cf_future_done(f))
+        return 0;
+    if (d->poll)
+        return ETIMEDOUT;
+    cf__waiter w;
+    cf__waiter_init(&w, p);
+    cf__parker_arm(p, true);
+    if (!cf__future_listen(f, &w))
+        return cf__parker_unarm(p, 0);   /* done meanwhile */
+    int r = cf__parker_park(p, d, CF__PARK_SOON);
+    cf__future_unlisten(f, &w);
+    return r;
+}
+
+/* A plain thread sleeps on the future's own word: no listener, no lock (the common case of a
+ * caller blocking on a pool's result). */
 int cf__future_wait(cf_future *f, const cf__deadline *d)
 {
-    cf__coro *co = cf__coro_self();
-    if (co)
-        return cf__coro_wait_future(co, f, d);
+    if (cf__in_coroutine())
+        return wait_parked(cf__parker_self(), f, d);
     for (;;) {
         uint32_t w = atomic_load_explicit(&f->word, memory_order_acquire);
         if (cf__is_done(cf__state_of(w)))
@@ -241,7 +260,7 @@ int cf__future_wait(cf_future *f, const cf__deadline *d)
 static int wait_finished(cf_future *f, double timeout)
 {
     cf__deadline d;
-    if (!f || cf__deadline_init(&d, timeout))
+    if (!f || cf__wait_deadline(&d, timeout))
         return EINVAL;
     int r = cf__future_wait(f, &d);
     if (r)
@@ -281,15 +300,17 @@ CF_EXTERN int cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg
         fn(f, arg);
         return 0;
     }
-    cf__callback *cb = &f->cb0;
-    if (f->cb0_used) {
-        cb = malloc(sizeof *cb);
-        if (!cb) {
-            cf__lock_release(&f->lock);
-            return ENOMEM;
-        }
+    if (!f->cb0_fn && !f->cbs) {
+        f->cb0_fn = fn;
+        f->cb0_arg = arg;
+        cf__lock_release(&f->lock);
+        return 0;
     }
-    f->cb0_used = true;
+    cf__callback *cb = malloc(sizeof *cb);
+    if (!cb) {
+        cf__lock_release(&f->lock);
+        return ENOMEM;
+    }
     cb->fn = fn;
     cb->arg = arg;
     cb->next = NULL;
@@ -301,34 +322,20 @@ CF_EXTERN int cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg
     return 0;
 }
 
-bool cf__future_listen(cf_future *f, cf__listener *l)
+bool cf__future_listen(cf_future *f, cf__waiter *w)
 {
     cf__lock_acquire(&f->lock);
     bool pending = !cf__is_done(cf__state_of(atomic_load_explicit(&f->word, memory_order_relaxed)));
-    if (pending) {
-        l->prev = NULL;
-        l->next = f->listeners;
-        if (f->listeners)
-            f->listeners->prev = l;
-        f->listeners = l;
-        l->linked = true;
-    }
+    if (pending)
+        cf__waitq_add(&f->listeners, w);
     cf__lock_release(&f->lock);
     return pending;
 }
 
-void cf__future_unlisten(cf_future *f, cf__listener *l)
+void cf__future_unlisten(cf_future *f, cf__waiter *w)
 {
-    /* Taking mu also waits out a notify in progress: after this, l is not touched. */
+    /* Taking the lock also waits out a wake in progress: after this, w is not touched. */
     cf__lock_acquire(&f->lock);
-    if (l->linked) {
-        if (l->prev)
-            l->prev->next = l->next;
-        else
-            f->listeners = l->next;
-        if (l->next)
-            l->next->prev = l->prev;
-        l->linked = false;
-    }
+    cf__waitq_del(w);
     cf__lock_release(&f->lock);
 }

@@ -10,22 +10,21 @@
 #include <stdint.h>
 #include <urcu/wfcqueue.h>
 
-#include "cfutures.h"
+#include "cfutures/errors.h"
+#include "cfutures/executor.h"
+#include "cfutures/future.h"
 #include "../common/deadline.h"
 #include "../common/lock.h"
+#include "../wait/waitq.h"
 
 #define CF__STATE_MASK 0xffu
 #define CF__WAITERS    0x100u   /* in `word`: a thread sleeps (or is about to) in futex_wait on it */
 
-/* A waiter on several futures (cf_wait, as_completed) hangs one of these on each future.
- * notify runs in the completing thread with f->lock held: it must be short and may take only locks
- * that are never held while taking a future's lock (order: future lock -> waiter's lock). */
-typedef struct cf__listener cf__listener;
-struct cf__listener {
-    cf__listener *next, *prev;
-    void        (*notify)(cf__listener *l, cf_future *f);
-    bool          linked;     /* under f->lock; the completer unlinks before notify */
-};
+/* Listeners: waiters (wait/waitq.h) hung on a future by whoever waits on it (cf_wait,
+ * as_completed, a coroutine, a task group). Their wake function runs once, in the completing
+ * thread with f->lock held: it must be short and may take only locks that are never held while
+ * taking a future's lock (order: future lock -> waiter's lock). The completer takes each off the
+ * list before its wake function runs. */
 
 typedef struct cf__callback {
     struct cf__callback *next;
@@ -67,13 +66,13 @@ struct cf_future {
     cf__lock         lock;       /* guards callbacks and listeners, and serializes state changes */
     int              err;        /* written once, before the done state is published */
     atomic_bool      cancel_requested;
-    bool             cb0_used;
     uint8_t          kind;       /* CF__KIND_*, set before the future is published */
     void            *value;
     char            *msg;
-    cf__callback    *cbs;
-    cf__callback     cb0;        /* the first callback needs no allocation */
-    cf__listener    *listeners;
+    cf_done_fn       cb0_fn;     /* the first callback needs no allocation (NULL: none yet) */
+    void            *cb0_arg;
+    cf__callback    *cbs;        /* the later ones, in the order they came */
+    cf__waitq        listeners;
 
     /* The executor's part, unused by plain futures. */
     union {
@@ -108,14 +107,17 @@ int  cf__future_complete_ref(cf_future *f, cf_state to, int err, void *value, ch
  * called (the executor counts for itself), and a bytes result's length is set. */
 int  cf__future_complete_owner(cf_future *f, cf_state to, int err, void *value, char *msg,
                                size_t bytes_len);
-/* Sleeps until f is done or the deadline passes: 0 | ETIMEDOUT. In a coroutine it suspends
- * instead, and may also return ECANCELED (the coroutine was cancelled, see park.h). */
+/* Waits, as the caller's parker does, until f is done or the deadline passes: 0 | ETIMEDOUT |
+ * ECANCELED (a cancelled coroutine) | EDEADLK (f is the caller's own future: a coroutine
+ * awaiting itself). */
 int  cf__future_wait(cf_future *f, const cf__deadline *d);
 /* cf_future_set_running for the future's owner (the public call refuses owned futures). */
 bool cf__future_set_running(cf_future *f);
-/* Attach/detach a listener; attach returns false (and does nothing) when f is already done. */
-bool cf__future_listen(cf_future *f, cf__listener *l);
-void cf__future_unlisten(cf_future *f, cf__listener *l);
+/* Hangs w on f; false (and nothing done) when f is already done. */
+bool cf__future_listen(cf_future *f, cf__waiter *w);
+/* Takes w off f if the completer did not; waits out a wake function still running, so w may go
+ * once this returns. */
+void cf__future_unlisten(cf_future *f, cf__waiter *w);
 
 static inline cf_state cf__state_of(uint32_t word) { return (cf_state)(word & CF__STATE_MASK); }
 static inline bool cf__is_done(cf_state s) { return s == CF_FINISHED || s == CF_CANCELLED; }

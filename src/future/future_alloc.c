@@ -51,6 +51,7 @@ cf_future *cf__future_alloc(void)
     }
     memset(f, 0, sizeof *f);
     cf__lock_init(&f->lock);
+    cf__waitq_init(&f->listeners);
     cds_wfcq_node_init(&f->qnode);
     atomic_init(&f->refs, 1);
     atomic_init(&f->word, CF_PENDING);

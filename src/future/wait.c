@@ -1,25 +1,28 @@
 /* wait.c: cf_wait, Python's concurrent.futures.wait over an array of futures.
  * ALL_COMPLETED waits on each future in turn (no allocation, no listener). The FIRST_* modes hang
- * a listener on every pending future and sleep on one monitor; completions count themselves in
- * under the monitor's lock and signal it, so nothing polls. Listeners are removed before return:
- * cf__future_unlisten waits out a notify in progress, so the stack frame may then go. */
+ * a listener on every pending future and park the caller on the waiter's own wait queue;
+ * completions count themselves in under the waiter's lock and wake it, so nothing polls.
+ * Listeners are removed before return: cf__future_unlisten waits out a wake in progress, so the
+ * stack frame may then go. Lock order: f->lock -> the waiter's lock. */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "future.h"
-#include "sync.h"
+#include "../wait/parker.h"
 
 #define CF__WAIT_STACK 32
 
 typedef struct waiter {
-    cf__monitor m;
-    size_t      done;     /* entries of fs that are done */
-    bool        failed;   /* one finished with an error (cancelled is not an error here) */
+    cf__lock  lk;
+    cf__waitq q;          /* the caller, parked */
+    size_t    done;       /* entries of fs that are done */
+    bool      failed;     /* one finished with an error (cancelled is not an error here) */
 } waiter;
 
 typedef struct slot {
-    cf__listener l;       /* first: notify gets &slot->l */
-    waiter      *w;
+    cf__waiter l;         /* on the future */
+    waiter    *w;
+    cf_future *f;
 } slot;
 
 static bool failed_now(cf_future *f)
@@ -43,13 +46,16 @@ static void count_done(waiter *w, cf_future *f)
         w->failed = true;
 }
 
-static void on_done(cf__listener *l, cf_future *f)
+static bool on_done(cf__waiter *l, int reason)
 {
-    waiter *w = ((slot *)l)->w;
-    pthread_mutex_lock(&w->m.mu);
-    count_done(w, f);
-    cf__monitor_signal(&w->m);
-    pthread_mutex_unlock(&w->m.mu);
+    (void)reason;
+    slot *s = cf__container_of(l, slot, l);
+    waiter *w = s->w;
+    cf__lock_acquire(&w->lk);
+    count_done(w, s->f);
+    cf__waitq_wake_all(&w->q, 0);
+    cf__lock_release(&w->lk);
+    return true;
 }
 
 static int wait_all(cf_future *const *fs, size_t n, const cf__deadline *d)
@@ -77,35 +83,33 @@ static int wait_first(cf_future *const *fs, size_t n, const cf__deadline *d, cf_
     slot *slots = n <= CF__WAIT_STACK ? stack : malloc(n * sizeof *slots);
     if (!slots)
         return ENOMEM;
-    int r = cf__monitor_init(&w.m);
-    if (r) {
-        if (slots != stack)
-            free(slots);
-        return r;
-    }
+    cf__lock_init(&w.lk);
+    cf__waitq_init(&w.q);
     w.done = 0;
     w.failed = false;
-    pthread_mutex_lock(&w.m.mu);
+    cf__lock_acquire(&w.lk);
     for (size_t i = 0; i < n; i++) {
         slots[i].w = &w;
-        slots[i].l.notify = on_done;
-        slots[i].l.linked = false;
-        pthread_mutex_unlock(&w.m.mu);     /* lock order: never hold the monitor into f->lock */
+        slots[i].f = fs[i];
+        cf__waiter_init(&slots[i].l, NULL);
+        slots[i].l.func = on_done;
+        cf__lock_release(&w.lk);     /* lock order: never hold the waiter's lock into f->lock */
         bool listening = cf__future_listen(fs[i], &slots[i].l);
-        pthread_mutex_lock(&w.m.mu);
+        cf__lock_acquire(&w.lk);
         if (!listening)
             count_done(&w, fs[i]);
     }
-    r = 0;
+    int r = 0;
+    cf__waiter me;
+    cf__waiter_init(&me, cf__parker_self());
     while (!satisfied(&w, n, when) && r == 0)
-        r = cf__monitor_wait(&w.m, d);
+        r = cf__waitq_sleep(&w.q, &me, &w.lk, d, true, CF__PARK_SOON);
     if (r == ETIMEDOUT && satisfied(&w, n, when))
         r = 0;          /* but ECANCELED (a cancelled coroutine) is delivered, satisfied or not */
-    pthread_mutex_unlock(&w.m.mu);
+    cf__lock_release(&w.lk);
 
     for (size_t i = 0; i < n; i++)
         cf__future_unlisten(fs[i], &slots[i].l);
-    cf__monitor_destroy(&w.m);
     if (slots != stack)
         free(slots);
     return r;
@@ -114,7 +118,7 @@ static int wait_first(cf_future *const *fs, size_t n, const cf__deadline *d, cf_
 CF_EXTERN int cf_wait(cf_future *const *fs, size_t n, double timeout, cf_return_when when)
 {
     cf__deadline d;
-    if ((n > 0 && !fs) || cf__deadline_init(&d, timeout))
+    if ((n > 0 && !fs) || cf__wait_deadline(&d, timeout))
         return EINVAL;
     if (when != CF_FIRST_COMPLETED && when != CF_FIRST_EXCEPTION && when != CF_ALL_COMPLETED)
         return EINVAL;

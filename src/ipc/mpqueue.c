@@ -32,7 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../loop/park.h"
+#include "../wait/parker.h"
 #include "../common/deadline.h"
 #include "../common/futex.h"
 #include "bytering.h"
@@ -159,7 +159,7 @@ static void wake(_Atomic uint32_t *seq, _Atomic int *sleepers, int n)
 }
 
 /* In a coroutine, a put or get that would sleep on the shared futex retries with timeout 0 and
- * naps the coroutine in between (cf__coro_retry), so the loop keeps running. */
+ * naps the coroutine in between (cf__wait_retry), so the loop keeps running. */
 typedef struct attempt_args {
     cf_mpqueue *q;
     const void *msg;
@@ -182,10 +182,10 @@ static int get_once(void *ctx)
 CF_EXTERN int cf_mpqueue_put(cf_mpqueue *q, const void *msg, size_t len, double timeout)
 {
     cf__deadline d;
-    if (!q || (len && !msg) || cf__deadline_init(&d, timeout))
+    if (!q || (len && !msg) || cf__wait_deadline(&d, timeout))
         return EINVAL;
-    if (!d.poll && cf__coro_self())
-        return cf__coro_retry(&d, put_once, &(attempt_args){ q, msg, len, NULL, NULL });
+    if (!d.poll && cf__in_coroutine())
+        return cf__wait_retry(&d, put_once, &(attempt_args){ q, msg, len, NULL, NULL });
     mpq_shm *s = q->s;
     if (len > q->capacity)
         return EMSGSIZE;
@@ -230,10 +230,10 @@ CF_EXTERN int cf_mpqueue_put(cf_mpqueue *q, const void *msg, size_t len, double 
 CF_EXTERN int cf_mpqueue_get(cf_mpqueue *q, void **msg, size_t *len, double timeout)
 {
     cf__deadline d;
-    if (!q || cf__deadline_init(&d, timeout))
+    if (!q || cf__wait_deadline(&d, timeout))
         return EINVAL;
-    if (!d.poll && cf__coro_self())
-        return cf__coro_retry(&d, get_once, &(attempt_args){ q, NULL, 0, len, msg });
+    if (!d.poll && cf__in_coroutine())
+        return cf__wait_retry(&d, get_once, &(attempt_args){ q, NULL, 0, len, msg });
     mpq_shm *s = q->s;
     if (is_broken(s))
         return EPROTO;

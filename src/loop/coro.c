@@ -7,18 +7,20 @@
  *   runs. It stays RUNNING while suspended and is completed by the loop after the coroutine
  *   returned, on the loop's stack (done-callbacks then never run on a stack about to be reused).
  * - Cancelling a RUNNING coroutine (the owner hook, under the future's lock) records
- *   cancel_accepted, sets cancel_pending and wakes the coroutine if it is parked. The decision
+ *   cancel_accepted and cancels its parker (a cancel pending, and its wait ended if it waits in
+ *   a cancellable one). The decision
  *   "cancelled or finished" is taken under the same lock when the coroutine has returned
  *   (finishing), so cf_future_cancel returns true exactly when the future will end CANCELLED.
- * - armed is the only thing wakers race on: a CAS 1 -> 0 elects the one waker that writes
- *   wake_reason and queues the coroutine. Queuing publishes wake_reason (the ready list is the
- *   loop thread's own; the remote list is under rlock).
+ * - Waits go through the coroutine's parker (wait/parker.h), installed as the thread's current
+ *   one while the coroutine runs: suspending is switching out (with a timer for a deadline), and
+ *   the one wake that wins queues it on its loop (the ready list from the loop's own thread, the
+ *   remote list from any other).
  * - Each coroutine has its own task context (task.h), swapped in and out with it, so
  *   cf_task_cancelled and cf_task_fail speak of the coroutine running now.
  * - Switching out goes to the next ready coroutine directly when the loop allows it
- *   (cf__loop_next_direct), else to the scheduler. Whoever switches sets cf__coro_running and
+ *   (cf__loop_next_direct), else to the scheduler. Whoever switches sets cf__parker_cur and
  *   the task context for the coroutine it enters, so the scheduler, when it gets the thread back,
- *   finds out from cf__coro_running which coroutine gave it back (maybe not the one it resumed).
+ *   finds out from cf__parker_cur which coroutine gave it back (maybe not the one it resumed).
  *   A finished coroutine always goes back to the scheduler: its stack can only be released from
  *   another one.
  * - Sanitizers: every switch is announced (fiber_san.h). The scheduler's stack bounds, which
@@ -31,8 +33,6 @@
 
 #include "fiber_san.h"
 #include "loop.h"
-
-CF__TLS cf__coro *cf__coro_running;
 
 /* ---- allocation ----
  * Coroutines spawned on the loop's own thread come from the loop's slabs (SLAB at a time) and go
@@ -93,6 +93,8 @@ void cf__coro_slabs_free(cf_loop *loop)
 
 /* ---- spawn ---- */
 
+static const cf__parker_ops coro_ops;
+
 CF_EXTERN cf_future *cf_loop_spawn(cf_loop *loop, cf_fn fn, void *arg)
 {
     if (!loop || !fn) {
@@ -109,6 +111,8 @@ CF_EXTERN cf_future *cf_loop_spawn(cf_loop *loop, cf_fn fn, void *arg)
     }
     f->owner = &loop->owner;
     f->xtag = (uintptr_t)co;
+    cf__parker_init(&co->parker, &coro_ops);
+    co->parker.own = f;
     co->loop = loop;
     co->fn = fn;
     co->arg = arg;
@@ -160,7 +164,7 @@ void cf__coro_switch_out(cf__coro *co, bool done)
         return;   /* it is the next ready coroutine itself (a lone cf_yield): carry on */
     if (next) {
         check_stack(co);
-        cf__coro_running = next;
+        cf__parker_cur = &next->parker;
         cf__task_swap(&next->task);
         loop->from_sched = false;
         cf__san_start(&co->asan_fake, next->stack.lo, loop->stacks.size);
@@ -219,6 +223,7 @@ static void finish(cf_loop *loop, cf__coro *co)
         co->all_next->all_prev = co->all_prev;
     cf__stack_put(&loop->stacks, co->stack);
     cf__tsan_destroy(co->tsan_fiber);
+    cf__parker_destroy(&co->parker);   /* scopes it left open */
     loop->nstarted--;
 
     cf_future *f = co->future;
@@ -241,7 +246,7 @@ void cf__loop_resume(cf_loop *loop, cf__coro *co)
 {
     if (!co->started && !start(loop, co))
         return;
-    cf__coro_running = co;
+    cf__parker_cur = &co->parker;
     cf__task_ctx *outer = cf__task_swap(&co->task);
     loop->from_sched = true;
     cf__san_start(&loop->sched_fake, co->stack.lo, loop->stacks.size);
@@ -249,78 +254,42 @@ void cf__loop_resume(cf_loop *loop, cf__coro *co)
     cf__ctx_switch(&loop->sched, &co->ctx);
     cf__san_finish(loop->sched_fake, NULL, NULL);
     /* Back from co, or from a coroutine co handed over to (directly or along a chain). */
-    cf__coro *back = cf__coro_running;
+    cf__coro *back = cf__coro_self();
     cf__task_swap(outer);
-    cf__coro_running = NULL;
+    cf__parker_cur = NULL;
     check_stack(back);
     if (back->done)
         finish(loop, back);
 }
 
-/* ---- waking and parking ---- */
+/* ---- the coroutine's parker ---- */
 
-void cf__coro_arm(cf__coro *co)
+static void coro_suspend(cf__parker *p, const cf__deadline *d, unsigned flags)
 {
-    atomic_store_explicit(&co->armed, 1, memory_order_relaxed);
-}
-
-bool cf__coro_wake(cf__coro *co, int reason)
-{
-    int one = 1;
-    if (!atomic_compare_exchange_strong_explicit(&co->armed, &one, 0, memory_order_acquire,
-                                                 memory_order_relaxed))
-        return false;
-    co->wake_reason = reason;
-    cf__loop_make_ready(co->loop, co);
-    return true;
-}
-
-bool cf__coro_take_cancel(cf__coro *co)
-{
-    return atomic_load_explicit(&co->cancel_pending, memory_order_relaxed) &&
-           atomic_exchange_explicit(&co->cancel_pending, false, memory_order_relaxed);
-}
-
-static int parked(cf__coro *co)
-{
-    cf__coro_switch_out(co, false);
-    cf__timer_remove(&co->loop->timers, &co->timer);
-    int r = co->wake_reason;
-    if (r == ECANCELED)
-        atomic_store_explicit(&co->cancel_pending, false, memory_order_relaxed);
-    return r;
-}
-
-int cf__coro_unarm(cf__coro *co, int r)
-{
-    int one = 1;
-    if (atomic_compare_exchange_strong_explicit(&co->armed, &one, 0, memory_order_relaxed,
-                                                memory_order_relaxed))
-        return r;
-    return parked(co);   /* a waker won: the coroutine is queued, and must go through the loop */
-}
-
-static uint64_t ns_of(const struct timespec *ts)
-{
-    return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
-}
-
-int cf__coro_park(cf__coro *co, const cf__deadline *d)
-{
-    if (atomic_load_explicit(&co->cancel_pending, memory_order_relaxed)) {
-        int r = cf__coro_unarm(co, ECANCELED);
-        if (r == ECANCELED)
-            atomic_store_explicit(&co->cancel_pending, false, memory_order_relaxed);
-        return r;
-    }
-    if (d && d->poll)
-        return cf__coro_unarm(co, ETIMEDOUT);
+    cf__coro *co = cf__container_of(p, cf__coro, parker);
+    cf_loop *loop = co->loop;
     if (d && !d->forever) {
-        co->timer.at = ns_of(&d->at);
-        cf__timer_add(&co->loop->timers, &co->timer);   /* reserved when co started */
+        co->timer.at = cf__deadline_ns(d);
+        cf__timer_add(&loop->timers, &co->timer);   /* reserved when co started */
     }
-    return parked(co);
+    bool soon = flags & CF__PARK_SOON;
+    loop->future_waits += soon;
+    cf__coro_switch_out(co, false);
+    loop->future_waits -= soon;
+    cf__timer_remove(&loop->timers, &co->timer);
 }
+
+static void coro_resume(cf__parker *p)
+{
+    cf__coro *co = cf__container_of(p, cf__coro, parker);
+    cf__loop_make_ready(co->loop, co);
+}
+
+static const cf__parker_ops coro_ops = {
+    .suspend = coro_suspend,
+    .resume = coro_resume,
+    .wait_fd = cf__coro_wait_fd,
+};
 
 /* ---- the owner hooks ---- */
 
@@ -336,8 +305,7 @@ static bool cancel_running(cf__owner *o, cf_future *f)
     if (co->finishing)
         return false;
     co->cancel_accepted = true;
-    atomic_store_explicit(&co->cancel_pending, true, memory_order_relaxed);
-    cf__coro_wake(co, ECANCELED);
+    cf__parker_cancel(&co->parker);
     return true;
 }
 

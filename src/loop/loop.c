@@ -10,7 +10,7 @@
  * - Direct hand-off: a coroutine that suspends while the budget lasts and the next ready
  *   coroutine has started switches straight to it (cf__loop_next_direct) instead of through the
  *   scheduler: one context switch per hand-over instead of two. The scheduler learns who comes
- *   back from cf__coro_running.
+ *   back from cf__parker_cur.
  * - Waking a sleeping loop: a thread that puts a coroutine on the remote list (rlock held) writes
  *   the eventfd unless `notified` says someone did since the loop last slept. Before sleeping, the
  *   loop clears `notified` and then looks at the remote list under rlock: whichever of the two
@@ -180,7 +180,7 @@ static void fire_timers(cf_loop *loop)
     uint64_t now = cf__mono_ns();
     while ((t = cf__timer_first(&loop->timers)) && t->at <= now) {
         cf__timer_remove(&loop->timers, t);
-        cf__coro_wake(caa_container_of(t, cf__coro, timer), ETIMEDOUT);
+        cf__parker_wake(&cf__container_of(t, cf__coro, timer)->parker, ETIMEDOUT);
     }
 }
 
@@ -254,7 +254,7 @@ static void poll_io(cf_loop *loop, bool block)
             (void)r;
             continue;
         }
-        cf__coro_wake(co, 0);   /* ready, hang-up or error: cf_await_fd says 0 for all three */
+        cf__parker_wake(&co->parker, 0);   /* ready, hang-up or error: cf_await_fd says 0 for all three */
     }
 }
 
@@ -281,16 +281,17 @@ static void run_pass(cf_loop *loop, bool may_block)
 /* ---- running ---- */
 
 typedef struct until_listener {
-    cf__listener l;        /* first: notify gets &until->l */
-    cf_loop     *loop;
+    cf__waiter l;
+    cf_loop   *loop;
 } until_listener;
 
-static void until_done(cf__listener *l, cf_future *f)
+static bool until_done(cf__waiter *l, int reason)
 {
-    (void)f;
-    cf_loop *loop = ((until_listener *)l)->loop;
+    (void)reason;
+    cf_loop *loop = cf__container_of(l, until_listener, l)->loop;
     if (cf__loop_running != loop)
         cf__loop_ring(loop);   /* completed elsewhere: make the loop look */
+    return true;
 }
 
 static bool finished(cf_loop *loop, cf_future *until)
@@ -306,7 +307,9 @@ static int run(cf_loop *loop, cf_future *until)
     cf_loop *outer = cf__loop_running;
     cf__loop_running = loop;
     loop->tsan_sched = cf__tsan_current();
-    until_listener ul = { .l = { .notify = until_done }, .loop = loop };
+    until_listener ul = { .loop = loop };
+    cf__waiter_init(&ul.l, NULL);
+    ul.l.func = until_done;
     bool listening = until && cf__future_listen(until, &ul.l);
 
     int r = 0;

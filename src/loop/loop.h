@@ -10,14 +10,16 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "cfutures.h"
+#include "cfutures/loop.h"
 #include "../common/lock.h"
 #include "../future/future.h"
 #include "../future/task.h"
-#include "park.h"
+#include "../wait/parker.h"
 #include "stack.h"
 #include "switch.h"
 #include "timer.h"
+
+typedef struct cf__coro cf__coro;
 
 struct cf__coro {
     cf__ctx      ctx;
@@ -30,10 +32,7 @@ struct cf__coro {
     cf__stack    stack;
     bool         started, done, free_cancelled;
     bool         heap;            /* calloc'd (spawned from another thread), not from a slab */
-    /* Waking: 1 while a waker may win (see park.h); the winner writes wake_reason, then queues. */
-    _Atomic int  armed;
-    int          wake_reason;
-    atomic_bool  cancel_pending;  /* a cancel not yet delivered to an await */
+    cf__parker   parker;          /* how it waits (wait/parker.h): wakes queue it on its loop */
     bool         cancel_accepted; /* under future->lock: the coroutine will end CANCELLED */
     bool         finishing;       /* under future->lock: too late to cancel */
     cf__timer    timer;
@@ -75,6 +74,13 @@ struct cf_loop {
     void            *tsan_sched;
 };
 
+/* The coroutine running on this thread (its parker is the current one), or NULL. */
+static inline cf__coro *cf__coro_self(void)
+{
+    cf__parker *p = cf__parker_cur;
+    return p ? cf__container_of(p, cf__coro, parker) : NULL;
+}
+
 /* The loop being run by this thread, or NULL. */
 extern CF__TLS cf_loop *cf__loop_running;
 
@@ -90,6 +96,8 @@ void cf__loop_resume(cf_loop *loop, cf__coro *co);
 /* The running coroutine gives the thread back to its loop; done: for good. */
 void cf__coro_switch_out(cf__coro *co, bool done);
 void cf__coro_slabs_free(cf_loop *loop);
+/* The coroutine parker's wait for an fd (await.c). */
+int  cf__coro_wait_fd(cf__parker *p, int fd, short events, const cf__deadline *d);
 /* The loop's hooks on a coroutine's future. */
 void cf__coro_owner_init(cf__owner *o);
 

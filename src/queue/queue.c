@@ -1,7 +1,7 @@
 /* queue.c: the public cf_queue calls: argument checks, then the implementation's vtable. */
 #include <errno.h>
 
-#include "../loop/park.h"
+#include "../wait/parker.h"
 #include "queue.h"
 #include "queue_store.h"
 
@@ -27,7 +27,7 @@ CF_EXTERN cf_queue *cf_queue_new_priority(size_t maxsize, cf_cmp_fn cmp)
 }
 
 /* In a coroutine, a call that would sleep on the queue's futex instead retries with timeout 0
- * and naps the coroutine in between (cf__coro_retry): the loop keeps running its other
+ * and naps the coroutine in between (cf__wait_retry): the loop keeps running its other
  * coroutines, which may be the ones to put or get. */
 static const cf__deadline poll_now = { .poll = true };
 
@@ -59,20 +59,20 @@ static int join_once(void *ctx)
 CF_EXTERN int cf_queue_put(cf_queue *q, void *item, double timeout)
 {
     cf__deadline d;
-    if (!q || cf__deadline_init(&d, timeout))
+    if (!q || cf__wait_deadline(&d, timeout))
         return EINVAL;
-    if (!d.poll && cf__coro_self())
-        return cf__coro_retry(&d, put_once, &(attempt_args){ q, item, NULL });
+    if (!d.poll && cf__in_coroutine())
+        return cf__wait_retry(&d, put_once, &(attempt_args){ q, item, NULL });
     return q->ops->put(q, item, &d);
 }
 
 CF_EXTERN int cf_queue_get(cf_queue *q, double timeout, void **item)
 {
     cf__deadline d;
-    if (!q || cf__deadline_init(&d, timeout))
+    if (!q || cf__wait_deadline(&d, timeout))
         return EINVAL;
-    if (!d.poll && cf__coro_self())
-        return cf__coro_retry(&d, get_once, &(attempt_args){ q, NULL, item });
+    if (!d.poll && cf__in_coroutine())
+        return cf__wait_retry(&d, get_once, &(attempt_args){ q, NULL, item });
     return q->ops->get(q, &d, item);
 }
 
@@ -83,10 +83,10 @@ CF_EXTERN int cf_queue_task_done(cf_queue *q) { return q ? q->ops->task_done(q) 
 CF_EXTERN int cf_queue_join(cf_queue *q, double timeout)
 {
     cf__deadline d;
-    if (!q || cf__deadline_init(&d, timeout))
+    if (!q || cf__wait_deadline(&d, timeout))
         return EINVAL;
-    if (!d.poll && cf__coro_self())
-        return cf__coro_retry(&d, join_once, &(attempt_args){ q, NULL, NULL });
+    if (!d.poll && cf__in_coroutine())
+        return cf__wait_retry(&d, join_once, &(attempt_args){ q, NULL, NULL });
     return q->ops->join(q, &d);
 }
 
