@@ -49,6 +49,7 @@
 #include <urcu/arch.h>
 
 #include "../common/deadline.h"
+#include "../wait/parker.h"
 #include "bytering.h"
 #include "pipe_raw.h"
 #include "rings.h"
@@ -481,7 +482,7 @@ int cf__pipe_send_part(cf_pipe *p, const void *msg, size_t len, size_t *off)
 CF_EXTERN int cf_pipe_send(cf_pipe *p, const void *msg, size_t len, double timeout)
 {
     cf__deadline d;
-    if (!p || (len && !msg) || cf__deadline_init(&d, timeout))
+    if (!p || (len && !msg) || cf__wait_deadline(&d, timeout))
         return EINVAL;
     if (len > PTRDIFF_MAX)
         return EMSGSIZE;    /* no object is that large; it would wrap the record arithmetic */
@@ -618,7 +619,7 @@ static int take_records(cf_pipe *p, void **msg, size_t *len)
 CF_EXTERN int cf_pipe_recv(cf_pipe *p, void **msg, size_t *len, double timeout)
 {
     cf__deadline d;
-    if (!p || cf__deadline_init(&d, timeout))
+    if (!p || cf__wait_deadline(&d, timeout))
         return EINVAL;
     pthread_mutex_lock(&p->recv_mu);
     int r;

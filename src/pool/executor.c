@@ -9,7 +9,7 @@
 CF_EXTERN cf_future *cf_submit_timeout(cf_executor *ex, cf_fn fn, void *arg, double timeout)
 {
     cf__deadline d;
-    if (!ex || !fn || cf__deadline_init(&d, timeout)) {
+    if (!ex || !fn || cf__wait_deadline(&d, timeout)) {
         errno = EINVAL;
         return NULL;
     }

@@ -4,7 +4,8 @@
 #ifndef CF__EXECUTOR_H
 #define CF__EXECUTOR_H
 
-#include "cfutures.h"
+#include "cfutures/executor.h"
+#include "cfutures/future.h"
 #include "../common/deadline.h"
 
 typedef struct cf__executor_ops {

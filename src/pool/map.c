@@ -94,7 +94,7 @@ CF_EXTERN int cf_map(cf_executor *ex, cf_fn fn, void *const *args, void **result
                      size_t chunksize, double timeout)
 {
     cf__deadline d;
-    if (!ex || !fn || (n > 0 && (!args || !results)) || cf__deadline_init(&d, timeout))
+    if (!ex || !fn || (n > 0 && (!args || !results)) || cf__wait_deadline(&d, timeout))
         return EINVAL;
     if (n == 0)
         return 0;

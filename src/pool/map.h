@@ -7,7 +7,8 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#include "cfutures.h"
+#include "cfutures/executor.h"
+#include "cfutures/future.h"
 
 typedef struct cf__map_job cf__map_job;
 
