@@ -2,21 +2,19 @@
  * large for a preallocated ring): a lock around a growable store, Python's queue.Queue semantics.
  *
  * Design notes.
- * - One 4-byte futex lock guards the store and the counters. Each kind of waiter (getters,
- *   putters, joiners) sleeps on its own futex sequence word; a waiter reads the word under the
- *   lock, counts itself in, unlocks and sleeps on that value. A waker changes the word under the
- *   lock, so a waiter that has not fallen asleep yet sees the change and does not sleep, and calls
- *   futex_wake after unlocking, so the woken thread does not run into a held lock.
+ * - One 4-byte futex lock guards the store, the counters and three wait queues (waitq.h):
+ *   getters, putters, joiners, threads and coroutines alike. A waiter queues itself and parks
+ *   with the lock let go; a waker wakes under the lock, so nobody is missed.
  * - Only waiters that can make progress are woken: a put wakes one getter and only if one waits;
  *   a get wakes one putter and only if one waits (only bounded queues have any); the last
  *   task_done wakes the joiners; shutdown wakes everyone.
  * - A getter that timed out still takes an item that arrived meanwhile, and a woken getter that
  *   lost the race for the item goes back to sleep; so an item never stays in the queue while a
  *   getter it was meant for sleeps on.
- * - Before sleeping, a waiter spins briefly (CF__QSPIN polls of an atomic mirror of the count,
- *   lock not held, not yet counted as a sleeper so no one pays a futex_wake for it): a wake-up
- *   costs ~20 us each way, and under a busy producer/consumer pair the item or the slot usually
- *   arrives within that. The spin is bounded; the wait itself sleeps.
+ * - Before sleeping, a thread spins briefly (CF__QSPIN polls of an atomic mirror of the count,
+ *   lock not held, not yet queued so no one pays a wake for it): a wake-up costs ~20 us each
+ *   way, and under a busy producer/consumer pair the item or the slot usually arrives within
+ *   that. A coroutine does not spin: its peer may be a sibling on the same thread.
  * - `count` mirrors store.count for cf_queue_size and the spin; written under the lock only. */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,8 +22,8 @@
 #include <urcu/arch.h>
 
 #include "../common/deadline.h"
-#include "../common/futex.h"
 #include "../common/lock.h"
+#include "../wait/waitq.h"
 #include "cfutures/queue.h"
 #include "queue.h"
 #include "queue_store.h"
@@ -39,10 +37,9 @@ typedef struct locked_queue {
     atomic_bool      shut_flag;      /* mirror of shut for the lock-free spin */
     size_t           maxsize;        /* 0: unbounded */
     size_t           unfinished;     /* put and not yet task_done */
-    int              getters, putters, joiners;   /* sleeping (or about to), under lock */
+    cf__waitq        getters, putters, joiners;   /* under lock */
     cf__qstore       store;
     _Atomic size_t   count;
-    _Atomic uint32_t not_empty, not_full, all_done;
 } locked_queue;
 
 static const cf__queue_ops locked_ops;
@@ -56,6 +53,9 @@ cf_queue *cf__queue_locked_new(int kind, size_t maxsize, cf_cmp_fn cmp)
     }
     q->base.ops = &locked_ops;
     cf__lock_init(&q->lock);
+    cf__waitq_init(&q->getters);
+    cf__waitq_init(&q->putters);
+    cf__waitq_init(&q->joiners);
     q->maxsize = maxsize;
     cf__qstore_init(&q->store, (cf__qkind)kind, maxsize, cmp);
     return &q->base;
@@ -63,11 +63,9 @@ cf_queue *cf__queue_locked_new(int kind, size_t maxsize, cf_cmp_fn cmp)
 
 static bool full(const locked_queue *q) { return q->maxsize && q->store.count >= q->maxsize; }
 
-static void bump(_Atomic uint32_t *seq) { atomic_fetch_add_explicit(seq, 1, memory_order_release); }
-
 /* Called with the lock held when the caller cannot proceed yet: releases it, polls an atomic
  * mirror of the count for a bounded while (without counting itself as a sleeper, so nobody pays
- * a futex_wake for it), and re-takes the lock. */
+ * a wake for it), and re-takes the lock. */
 static void spin_for(locked_queue *q, bool want_items)
 {
     cf__lock_release(&q->lock);
@@ -82,23 +80,15 @@ static void spin_for(locked_queue *q, bool want_items)
     cf__lock_acquire(&q->lock);
 }
 
-/* Sleeps on *seq with the lock released; the caller has counted itself as a sleeper and read
- * `seen` under the lock. Returns with the lock held. 0 | ETIMEDOUT. */
-static int sleep_on(locked_queue *q, _Atomic uint32_t *seq, uint32_t seen, const cf__deadline *d)
-{
-    cf__lock_release(&q->lock);
-    int r = cf__futex_wait(seq, seen, d);
-    cf__lock_acquire(&q->lock);
-    return r;
-}
-
 /* With the lock held, waits until the caller can proceed: a put until there is room, a get
- * until there is an item. Spins once (lock released), then sleeps counted in the putters or
- * getters. Returns with the lock held: 0 | EPIPE | EAGAIN | ETIMEDOUT. A get still drains after
- * shutdown, a put fails at once. */
+ * until there is an item. A thread spins once (lock released), then it parks on the putters or
+ * getters. Returns with the lock held: 0 | EPIPE | EAGAIN | ETIMEDOUT | ECANCELED. A get still
+ * drains after shutdown, a put fails at once. */
 static int wait_turn(locked_queue *q, bool get, const cf__deadline *d)
 {
-    bool timed_out = false, spun = false;
+    bool timed_out = false, spun = cf__in_coroutine();
+    cf__waiter w;
+    cf__waiter_init(&w, cf__parker_self());
     for (;;) {
         if (get ? q->store.count > 0 : !q->shut && !full(q))
             return 0;
@@ -111,12 +101,10 @@ static int wait_turn(locked_queue *q, bool get, const cf__deadline *d)
             spun = true;
             continue;
         }
-        int *sleepers = get ? &q->getters : &q->putters;
-        _Atomic uint32_t *seq = get ? &q->not_empty : &q->not_full;
-        (*sleepers)++;
-        uint32_t seen = atomic_load_explicit(seq, memory_order_relaxed);
-        timed_out = sleep_on(q, seq, seen, d) == ETIMEDOUT;
-        (*sleepers)--;
+        int r = cf__waitq_sleep(get ? &q->getters : &q->putters, &w, &q->lock, d, true, 0);
+        if (r == ECANCELED)
+            return r;
+        timed_out = r == ETIMEDOUT;
     }
 }
 
@@ -125,16 +113,12 @@ static int lq_put(cf_queue *base, void *item, const cf__deadline *d)
     locked_queue *q = (locked_queue *)base;
     cf__lock_acquire(&q->lock);
     int r = wait_turn(q, false, d);
-    bool wake = false;
     if (r == 0 && (r = cf__qstore_push(&q->store, item)) == 0) {
         atomic_store_explicit(&q->count, q->store.count, memory_order_relaxed);
         q->unfinished++;
-        if ((wake = q->getters > 0))
-            bump(&q->not_empty);
+        cf__waitq_wake_one(&q->getters, 0);
     }
     cf__lock_release(&q->lock);
-    if (wake)
-        cf__futex_wake(&q->not_empty, 1);
     return r;
 }
 
@@ -144,16 +128,12 @@ static int lq_get(cf_queue *base, const cf__deadline *d, void **item)
     cf__lock_acquire(&q->lock);
     int r = wait_turn(q, true, d);
     void *v = NULL;
-    bool wake = false;
     if (r == 0) {
         v = cf__qstore_pop(&q->store);
         atomic_store_explicit(&q->count, q->store.count, memory_order_relaxed);
-        if ((wake = q->putters > 0))
-            bump(&q->not_full);
+        cf__waitq_wake_one(&q->putters, 0);
     }
     cf__lock_release(&q->lock);
-    if (wake)
-        cf__futex_wake(&q->not_full, 1);
     if (r == 0 && item)
         *item = v;
     return r;
@@ -172,12 +152,9 @@ static int lq_task_done(cf_queue *base)
         cf__lock_release(&q->lock);
         return EINVAL;
     }
-    bool wake = --q->unfinished == 0 && q->joiners > 0;
-    if (wake)
-        bump(&q->all_done);
+    if (--q->unfinished == 0)
+        cf__waitq_wake_all(&q->joiners, 0);
     cf__lock_release(&q->lock);
-    if (wake)
-        cf__futex_wake(&q->all_done, CF__WAKE_ALL);
     return 0;
 }
 
@@ -185,20 +162,17 @@ static int lq_join(cf_queue *base, const cf__deadline *d)
 {
     locked_queue *q = (locked_queue *)base;
     int r = 0;
+    cf__waiter w;
+    cf__waiter_init(&w, cf__parker_self());
     cf__lock_acquire(&q->lock);
     while (q->unfinished > 0) {
-        if (d->poll || r == ETIMEDOUT) {
-            r = ETIMEDOUT;
+        if (d->poll || r) {
+            r = r ? r : ETIMEDOUT;   /* or ECANCELED */
             break;
         }
-        q->joiners++;
-        uint32_t seen = atomic_load_explicit(&q->all_done, memory_order_relaxed);
-        cf__lock_release(&q->lock);
-        r = cf__futex_wait(&q->all_done, seen, d);
-        cf__lock_acquire(&q->lock);
-        q->joiners--;
+        r = cf__waitq_sleep(&q->joiners, &w, &q->lock, d, true, 0);
     }
-    if (q->unfinished == 0)
+    if (q->unfinished == 0 && r != ECANCELED)
         r = 0;
     cf__lock_release(&q->lock);
     return r;
@@ -217,14 +191,11 @@ static void lq_shutdown(cf_queue *base, bool immediate)
         atomic_store_explicit(&q->count, 0, memory_order_relaxed);
         q->unfinished = dropped < q->unfinished ? q->unfinished - dropped : 0;
     }
-    bump(&q->not_empty);
-    bump(&q->not_full);
+    cf__waitq_wake_all(&q->getters, 0);
+    cf__waitq_wake_all(&q->putters, 0);
     if (q->unfinished == 0)
-        bump(&q->all_done);
+        cf__waitq_wake_all(&q->joiners, 0);
     cf__lock_release(&q->lock);
-    cf__futex_wake(&q->not_empty, CF__WAKE_ALL);
-    cf__futex_wake(&q->not_full, CF__WAKE_ALL);
-    cf__futex_wake(&q->all_done, CF__WAKE_ALL);
 }
 
 static void lq_destroy(cf_queue *base)

@@ -11,11 +11,12 @@
  * - Shutdown sets CF__SHUT in `enq` itself: a put's CAS on enq fails once the bit is set, so no
  *   position is claimed after shutdown, and a get knows the queue is drained when
  *   deq == enq without the bit (a claimed slot still being written counts as not drained).
- * - Sleeping: a caller that cannot proceed spins a little (pause, then sched_yield so the peer
- *   can run on a busy machine), then counts itself in getters/putters (seq_cst), re-tries, and
- *   sleeps on a futex sequence word. The other side publishes its cell with a seq_cst store and
- *   then reads the sleeper count (seq_cst): the Dekker pair that makes a lost wake-up
- *   impossible. Wakers pay the syscall only when somebody sleeps, and wake one.
+ * - Waiting: a thread that cannot proceed spins a little first (backoff.h: the peer is usually
+ *   microseconds away); a coroutine does not (its peer may be a sibling on the same thread).
+ *   Then it prepares on the side's eventcount (ecount.h), re-tries, and parks: a thread sleeps,
+ *   a coroutine suspends and its loop goes on. The other side publishes its cell with a seq_cst
+ *   store and then notifies (a seq_cst load of the waiter count): the Dekker pair that makes a
+ *   lost wake-up impossible. Wakers pay for a wake only when somebody waits, and wake one.
  * - task_done/join: unfinished = puts - done, where puts is enq's position (every claimed
  *   position is one put) and done counts task_done calls and items dropped by an immediate
  *   shutdown. */
@@ -24,9 +25,10 @@
 #include <stdalign.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <urcu/arch.h>
 
+#include "../common/backoff.h"
 #include "../common/futex.h"
+#include "../wait/ecount.h"
 #include "queue.h"
 
 #define CF__SHUT       ((size_t)1 << (sizeof(size_t) * 8 - 1))
@@ -45,13 +47,10 @@ typedef struct ring_queue {
     atomic_bool immediate;
     alignas(64) _Atomic size_t enq;          /* next put position | CF__SHUT */
     alignas(64) _Atomic size_t deq;          /* next get position */
-    alignas(64) _Atomic int    getters;      /* sleeping (or about to) */
-    _Atomic uint32_t           get_seq;
-    alignas(64) _Atomic int    putters;
-    _Atomic uint32_t           put_seq;
+    alignas(64) cf__ecount     not_empty;    /* getters wait here */
+    alignas(64) cf__ecount     not_full;     /* putters */
     alignas(64) _Atomic size_t done;         /* task_done calls + items dropped */
-    _Atomic int                joiners;
-    _Atomic uint32_t           join_seq;
+    cf__ecount                 all_done;     /* joiners */
 } ring_queue;
 
 static const cf__queue_ops ring_ops;
@@ -72,6 +71,9 @@ cf_queue *cf__queue_ring_new(size_t maxsize)
     *q = (ring_queue){ .base.ops = &ring_ops, .maxsize = maxsize, .mask = cap - 1, .cells = cells };
     for (size_t i = 0; i < cap; i++)
         atomic_init(&cells[i].seq, i);
+    cf__ecount_init(&q->not_empty);
+    cf__ecount_init(&q->not_full);
+    cf__ecount_init(&q->all_done);
     return &q->base;
 }
 
@@ -126,27 +128,11 @@ static int try_get(ring_queue *q, void **item)
     }
 }
 
-static void wake(_Atomic int *sleepers, _Atomic uint32_t *seq, int n)
-{
-    if (atomic_load_explicit(sleepers, memory_order_seq_cst) > 0) {
-        atomic_fetch_add_explicit(seq, 1, memory_order_release);
-        cf__futex_wake(seq, n);
-    }
-}
-
 /* Drained after shutdown: every claimed position was consumed. */
 static bool drained(ring_queue *q)
 {
     size_t e = atomic_load(&q->enq);
     return (e & CF__SHUT) && atomic_load(&q->deq) == (e & ~CF__SHUT);
-}
-
-static void backoff(int round)
-{
-    if (round < CF__RSPIN_PAUSE)
-        caa_cpu_relax();
-    else
-        sched_yield();
 }
 
 /* One attempt: 0 (done) | EAGAIN (must wait) | a final error. */
@@ -163,50 +149,48 @@ static int attempt_get(ring_queue *q, void *out)
     return drained(q) ? EPIPE : EAGAIN;
 }
 
-/* Repeats the attempt while it says EAGAIN: spinning first, then sleeping on *seq counted in
- * *sleepers, re-trying once after counting in (the Dekker pair with wake()). */
-static int until_done(ring_queue *q, attempt_fn attempt, void *arg, _Atomic int *sleepers,
-                      _Atomic uint32_t *seq, const cf__deadline *d)
+/* Repeats the attempt while it says EAGAIN: spinning first (threads), then parking on e,
+ * re-trying once after preparing (the Dekker pair with the notify). */
+static int until_done(ring_queue *q, attempt_fn attempt, void *arg, cf__ecount *e,
+                      const cf__deadline *d)
 {
-    bool timed_out = false;
-    for (int round = 0;; round++) {
-        int r = attempt(q, arg);
-        if (r != EAGAIN)
-            return r;
-        if (d->poll)
-            return EAGAIN;
-        if (timed_out)
-            return ETIMEDOUT;
-        if (round < CF__RSPIN_PAUSE + CF__RSPIN_YIELD) {
-            backoff(round);
-            continue;
+    int r = attempt(q, arg);
+    if (r != EAGAIN || d->poll)
+        return r;
+    if (!cf__in_coroutine()) {
+        cf__backoff b = cf__backoff_new(CF__RSPIN_PAUSE, CF__RSPIN_YIELD);
+        while (cf__backoff_step(&b))
+            if ((r = attempt(q, arg)) != EAGAIN)
+                return r;
+    }
+    for (bool timed_out = false;;) {
+        uint32_t key = cf__ecount_prepare(e);
+        if ((r = attempt(q, arg)) != EAGAIN || timed_out) {
+            cf__ecount_cancel(e);
+            return r == EAGAIN ? ETIMEDOUT : r;
         }
-        uint32_t seen = atomic_load_explicit(seq, memory_order_acquire);
-        atomic_fetch_add_explicit(sleepers, 1, memory_order_seq_cst);
-        r = attempt(q, arg);
-        if (r == EAGAIN)
-            timed_out = cf__futex_wait(seq, seen, d) == ETIMEDOUT;
-        atomic_fetch_sub_explicit(sleepers, 1, memory_order_seq_cst);
-        if (r != EAGAIN)
+        r = cf__ecount_wait(e, key, d);
+        if (r == ECANCELED)
             return r;
+        timed_out = r == ETIMEDOUT;   /* one last try: an item that came meanwhile is taken */
     }
 }
 
 static int rq_put(cf_queue *base, void *item, const cf__deadline *d)
 {
     ring_queue *q = (ring_queue *)base;
-    int r = until_done(q, attempt_put, item, &q->putters, &q->put_seq, d);
+    int r = until_done(q, attempt_put, item, &q->not_full, d);
     if (r == 0)
-        wake(&q->getters, &q->get_seq, 1);
+        cf__ecount_notify(&q->not_empty, 1);
     return r;
 }
 
 static int rq_get(cf_queue *base, const cf__deadline *d, void **item)
 {
     ring_queue *q = (ring_queue *)base;
-    int r = until_done(q, attempt_get, item, &q->getters, &q->get_seq, d);
+    int r = until_done(q, attempt_get, item, &q->not_empty, d);
     if (r == 0)
-        wake(&q->putters, &q->put_seq, 1);
+        cf__ecount_notify(&q->not_full, 1);
     return r;
 }
 
@@ -230,7 +214,7 @@ static int rq_task_done(cf_queue *base)
             return EINVAL;
     } while (!atomic_compare_exchange_weak(&q->done, &n, n + 1));
     if (n + 1 == total)
-        wake(&q->joiners, &q->join_seq, CF__WAKE_ALL);
+        cf__ecount_notify(&q->all_done, CF__WAKE_ALL);
     return 0;
 }
 
@@ -242,11 +226,13 @@ static int rq_join(cf_queue *base, const cf__deadline *d)
             return 0;
         if (d->poll || cf__deadline_passed(d))
             return ETIMEDOUT;
-        uint32_t seen = atomic_load_explicit(&q->join_seq, memory_order_acquire);
-        atomic_fetch_add(&q->joiners, 1);
-        if (atomic_load(&q->done) < puts_so_far(q))
-            cf__futex_wait(&q->join_seq, seen, d);
-        atomic_fetch_sub(&q->joiners, 1);
+        uint32_t key = cf__ecount_prepare(&q->all_done);
+        if (atomic_load(&q->done) >= puts_so_far(q)) {
+            cf__ecount_cancel(&q->all_done);
+            return 0;
+        }
+        if (cf__ecount_wait(&q->all_done, key, d) == ECANCELED)
+            return ECANCELED;
     }
 }
 
@@ -267,12 +253,10 @@ static void rq_shutdown(cf_queue *base, bool immediate)
                 sched_yield();
         }
         atomic_fetch_add(&q->done, dropped);
-        wake(&q->joiners, &q->join_seq, CF__WAKE_ALL);
+        cf__ecount_notify(&q->all_done, CF__WAKE_ALL);
     }
-    atomic_fetch_add(&q->get_seq, 1);
-    atomic_fetch_add(&q->put_seq, 1);
-    cf__futex_wake(&q->get_seq, CF__WAKE_ALL);
-    cf__futex_wake(&q->put_seq, CF__WAKE_ALL);
+    cf__ecount_notify(&q->not_empty, CF__WAKE_ALL);
+    cf__ecount_notify(&q->not_full, CF__WAKE_ALL);
 }
 
 static void rq_destroy(cf_queue *base)
