@@ -153,16 +153,18 @@ static void pc_actor(void *arg, int id)
     bool producer = id % 2 == 0;
     for (;;) {
         HOT_ASSERT(cf_lock_acquire(l, -1) == 0);
+        long total = x->per_producer * x->producers;
         if (producer) {
-            if (x->produced == x->per_producer * x->producers) {
+            while (x->count == 8 && x->produced < total)
+                HOT_ASSERT(cf_condition_wait(x->c, -1) == 0);
+            if (x->produced == total) {   /* another producer made the last one */
+                cf_condition_notify_all(x->c);
                 cf_lock_release(l);
                 return;
             }
-            while (x->count == 8)
-                HOT_ASSERT(cf_condition_wait(x->c, -1) == 0);
             x->buf[(x->head + x->count++) % 8] = ++x->produced;
         } else {
-            while (x->count == 0 && x->consumed < x->per_producer * x->producers)
+            while (x->count == 0 && x->consumed < total)
                 HOT_ASSERT(cf_condition_wait(x->c, -1) == 0);
             if (x->count == 0) {
                 cf_condition_notify_all(x->c);
