@@ -745,8 +745,8 @@ START_TEST(a_coroutine_receives_from_a_pipe_without_blocking_the_loop)
 }
 END_TEST
 
-/* cf_queue and cf_mpqueue calls that would block suspend the coroutine instead (they retry and
- * nap it): a producer and a consumer coroutine on one loop, through a queue smaller than what
+/* cf_queue and cf_mpqueue calls that would block suspend the coroutine instead (the peer
+ * operation wakes it): a producer and a consumer coroutine on one loop, through a queue smaller than what
  * passes, cannot deadlock; join, timeouts and cancellation behave as documented. */
 typedef struct qpc {
     cf_queue   *q;
@@ -813,6 +813,73 @@ START_TEST(queue_calls_suspend_coroutines_instead_of_blocking_the_loop)
     cf_future_unref(e);
     cf_queue_free(p.q);
     cf_loop_free(loop);
+}
+END_TEST
+
+/* An idle coroutine waiting forever costs its loop no wake-ups: the loop thread's voluntary
+ * context switches over the wait are the one sleep and the one wake, not one per nap. */
+typedef struct idle_ctx {
+    cf_queue   *q;
+    cf_mpqueue *mq;
+    long        switches;
+    atomic_int  waiting;
+} idle_ctx;
+
+static long my_switches(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_THREAD, &ru);
+    return ru.ru_nvcsw;
+}
+
+static void *idle_getter(void *arg)
+{
+    idle_ctx *c = arg;
+    long before = my_switches();
+    atomic_store(&c->waiting, 1);
+    void *item;
+    size_t len;
+    int r = c->q ? cf_queue_get(c->q, CF_FOREVER, &item) : cf_mpqueue_get(c->mq, &item, &len, CF_FOREVER);
+    ck_assert_int_eq(r, 0);
+    c->switches = my_switches() - before;
+    if (c->mq)
+        free(item);
+    return NULL;
+}
+
+static void *run_idle_loop(void *arg)
+{
+    cf_loop *loop = cf_loop_new();
+    cf_future *f = cf_loop_spawn(loop, idle_getter, arg);
+    ck_assert_int_eq(cf_loop_run_until_complete(loop, f, NULL), 0);
+    cf_future_unref(f);
+    cf_loop_free(loop);
+    return NULL;
+}
+
+START_TEST(idle_waiting_coroutine_does_not_wake_its_loop)
+{
+    idle_ctx c = { .q = cf_queue_new(0) };
+    pthread_t t;
+    pthread_create(&t, NULL, run_idle_loop, &c);
+    WAIT_UNTIL(atomic_load(&c.waiting), 5);
+    sleep_ms(200);                       /* naps of up to 1 ms would be 200 wake-ups here */
+    ck_assert_int_eq(cf_queue_put(c.q, (void *)1, 0), 0);
+    pthread_join(t, NULL);
+    ck_assert_int_le(c.switches, 3);
+    cf_queue_free(c.q);
+
+    /* The same across processes: the put comes from a forked child, through the doorbell. */
+    idle_ctx m = { .mq = cf_mpqueue_new(0) };
+    pid_t pid = fork();
+    if (pid == 0) {
+        sleep_ms(200);
+        _exit(cf_mpqueue_put(m.mq, "x", 1, 5) == 0 ? 0 : 1);
+    }
+    run_idle_loop(&m);
+    REAP_OK(pid);
+    ck_assert_int_le(m.switches, 3);
+    cf_mpqueue_free(m.mq);
 }
 END_TEST
 
@@ -1845,6 +1912,7 @@ static Suite *suite(void)
     tcase_add_test(tc, stop_on_an_idle_loop_is_spent);
     tcase_add_test(tc, awaiting_its_own_future_is_edeadlk);
     tcase_add_test(tc, outsiders_cannot_complete_a_coroutine);
+    tcase_add_test(tc, idle_waiting_coroutine_does_not_wake_its_loop);
     suite_add_tcase(s, tc);
     return s;
 }

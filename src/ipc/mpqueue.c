@@ -9,11 +9,16 @@
  *   untouched, so the waiter that takes the lock over carries on: a half-written message was
  *   never committed (dropped), a half-read one is still there (delivered to the next getter:
  *   never duplicated, never torn).
- * - Sleeping: futex sequence words in the shared mapping (non-private futexes), bumped and
- *   woken under the lock (next note). Sleeper counts say whether a wake syscall is needed; a
- *   process killed while asleep leaves its count behind, which only costs spurious wake-ups; a
- *   woken sleeper then waits for the lock, which costs a second wake-up per message while
- *   someone sleeps (a busy queue pays neither).
+ * - Sleeping: a thread sleeps on a futex sequence word in the shared mapping (non-private
+ *   futexes); a coroutine cannot (its loop would stop), so it waits for a doorbell its loop can
+ *   watch: an eventfd per side, made with the queue and inherited by every forked process, in
+ *   semaphore mode (each wake is one unit, each woken coroutine takes one, so two wakes are never
+ *   merged into one). Both are rung under the lock (next note), each only when its sleeper count
+ *   says someone waits that way. A process killed while waiting leaves its count behind, which
+ *   only costs spurious wake-ups (so does a unit nobody took); a woken sleeper then waits for the
+ *   lock, which costs a second wake-up per message while someone sleeps (a busy queue pays
+ *   neither). A peer that scribbles on the counts can only cause spurious or missing wakes, as a
+ *   peer that stops putting can: waiters still end at their timeouts.
  * - close is a flag in the shared header: it reaches every process.
  * - A waker that dies is not a lost wake-up: the wake is issued under the lock, before the
  *   commit. A process killed before it woke has not committed (nothing to see); one killed after
@@ -28,8 +33,10 @@
  *   breaks the queue for every process: `broken` and `closed` are raised, all sleepers woken, and
  *   every later put and get fails with EPROTO. */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "../wait/parker.h"
@@ -44,10 +51,18 @@
 #define CF__MPQ_DEFAULT (1u << 20)
 #define CF__MPQ_HDR 8u
 
+/* Where one kind of waiter (getters, or putters) waits. */
+typedef struct mpq_side {
+    _Atomic uint32_t seq;                  /* threads' futex */
+    _Atomic int      sleepers;             /* threads waiting: hints for whether to wake */
+    _Atomic int      fd_sleepers;          /* coroutines waiting on the side's eventfd */
+} mpq_side;
+
+enum { NOT_EMPTY = 0, NOT_FULL = 1 };
+
 typedef struct mpq_shm {
     _Atomic uint32_t lock;                 /* plock.h */
-    _Atomic uint32_t not_empty, not_full;
-    _Atomic int      getters, putters;     /* sleepers: hints for whether to wake */
+    mpq_side         side[2];              /* NOT_EMPTY: getters wait; NOT_FULL: putters */
     bool             closed;               /* under the lock */
     _Atomic uint32_t broken;               /* corrupt state seen by some process */
     uint64_t         capacity;             /* as created: informative, never re-read */
@@ -58,6 +73,7 @@ struct cf_mpqueue {
     mpq_shm *s;
     size_t   map_len;
     uint64_t capacity, size;               /* this handle's own copies */
+    int      efd[2];                       /* the sides' doorbells for coroutines */
 };
 
 static uint64_t rec_size(uint64_t len) { return CF__MPQ_HDR + cf__pad8(len); }
@@ -83,6 +99,16 @@ CF_EXTERN cf_mpqueue *cf_mpqueue_new(size_t capacity)
         return NULL;
     }
     close(fd);
+    for (int i = 0; i < 2; i++)
+        if ((q->efd[i] = eventfd(0, EFD_SEMAPHORE | EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+            int e = errno;
+            if (i)
+                close(q->efd[0]);
+            cf__shm_unmap(q->s, len);
+            free(q);
+            errno = e;
+            return NULL;
+        }
     q->map_len = len;
     q->capacity = capacity;
     q->size = size;
@@ -107,21 +133,22 @@ static bool is_broken(const mpq_shm *s) { return atomic_load_explicit(&s->broken
 
 /* With the lock held: closes the queue for every process and wakes every sleeper, under the
  * lock (see the design notes). */
-static void close_locked(mpq_shm *s)
+static void wake(cf_mpqueue *q, int side, int n);
+
+static void close_locked(cf_mpqueue *q)
 {
-    s->closed = true;
-    atomic_fetch_add(&s->not_empty, 1);
-    atomic_fetch_add(&s->not_full, 1);
-    cf__futex_wake_shared(&s->not_empty, CF__WAKE_ALL);
-    cf__futex_wake_shared(&s->not_full, CF__WAKE_ALL);
+    q->s->closed = true;
+    wake(q, NOT_EMPTY, CF__WAKE_ALL);
+    wake(q, NOT_FULL, CF__WAKE_ALL);
 }
 
 /* With the lock held: corrupt state. Raises broken (and closed) for every process, wakes every
  * sleeper, releases the lock. Returns EPROTO. */
-static int break_locked(mpq_shm *s)
+static int break_locked(cf_mpqueue *q)
 {
+    mpq_shm *s = q->s;
     atomic_store(&s->broken, 1);
-    close_locked(s);
+    close_locked(q);
     unlock(s);
     return EPROTO;
 }
@@ -134,49 +161,47 @@ static bool used(const cf_mpqueue *q, uint64_t *u)
                           atomic_load_explicit(&r->tail, memory_order_relaxed), q->size, u);
 }
 
-/* With the lock held: sleeps on *seq with it released. 0 (the lock is held again) | ETIMEDOUT
- * (held again, or not: *held says). */
-static int sleep_on(mpq_shm *s, _Atomic uint32_t *seq, _Atomic int *sleepers, const cf__deadline *d,
-                    bool *held)
+/* With the lock held: waits on the side with it released (a thread on the futex, a coroutine on
+ * the doorbell). 0 (the lock is held again) | ETIMEDOUT | ECANCELED (held again, or not:
+ * *held says). */
+static int sleep_on(cf_mpqueue *q, int side, const cf__deadline *d, bool *held)
 {
-    uint32_t seen = atomic_load_explicit(seq, memory_order_relaxed);
-    atomic_fetch_add(sleepers, 1);
+    mpq_shm *s = q->s;
+    mpq_side *w = &s->side[side];
+    bool coro = cf__in_coroutine();
+    _Atomic int *count = coro ? &w->fd_sleepers : &w->sleepers;
+    uint32_t seen = atomic_load_explicit(&w->seq, memory_order_relaxed);
+    atomic_fetch_add(count, 1);
     unlock(s);
-    int r = cf__futex_wait_shared(seq, seen, d);
+    int r;
+    if (coro) {
+        r = cf__wait_fd(q->efd[side], POLLIN, d);
+        uint64_t unit;
+        if (r == 0 && read(q->efd[side], &unit, sizeof unit) < 0)
+            r = 0;                      /* another coroutine took the unit: look anyway */
+    } else {
+        r = cf__futex_wait_shared(&w->seq, seen, d);
+    }
     int l = lock(s, d);
-    atomic_fetch_sub(sleepers, 1);
+    atomic_fetch_sub(count, 1);
     *held = l == 0;
     return l ? l : r;
 }
 
-/* With the lock held, before the commit: see the design notes. */
-static void wake(_Atomic uint32_t *seq, _Atomic int *sleepers, int n)
+/* With the lock held, before the commit: see the design notes. n: 1 or CF__WAKE_ALL. */
+static void wake(cf_mpqueue *q, int side, int n)
 {
-    if (atomic_load(sleepers) > 0) {
-        atomic_fetch_add_explicit(seq, 1, memory_order_relaxed);
-        cf__futex_wake_shared(seq, n);
+    mpq_side *w = &q->s->side[side];
+    if (atomic_load(&w->sleepers) > 0) {
+        atomic_fetch_add_explicit(&w->seq, 1, memory_order_relaxed);
+        cf__futex_wake_shared(&w->seq, n);
     }
-}
-
-/* In a coroutine, a put or get that would sleep on the shared futex retries with timeout 0 and
- * naps the coroutine in between (cf__wait_retry), so the loop keeps running. */
-typedef struct attempt_args {
-    cf_mpqueue *q;
-    const void *msg;
-    size_t      len, *lenp;
-    void      **out;
-} attempt_args;
-
-static int put_once(void *ctx)
-{
-    attempt_args *a = ctx;
-    return cf_mpqueue_put(a->q, a->msg, a->len, 0);
-}
-
-static int get_once(void *ctx)
-{
-    attempt_args *a = ctx;
-    return cf_mpqueue_get(a->q, a->out, a->lenp, 0);
+    int c = atomic_load(&w->fd_sleepers);   /* a peer may have written anything here */
+    if (c > 0) {
+        uint64_t units = n == 1 ? 1 : (uint64_t)(c < 4096 ? c : 4096);
+        ssize_t wr = write(q->efd[side], &units, sizeof units);
+        (void)wr;                       /* EAGAIN: the counter is full, everyone wakes anyway */
+    }
 }
 
 CF_EXTERN int cf_mpqueue_put(cf_mpqueue *q, const void *msg, size_t len, double timeout)
@@ -184,8 +209,6 @@ CF_EXTERN int cf_mpqueue_put(cf_mpqueue *q, const void *msg, size_t len, double 
     cf__deadline d;
     if (!q || (len && !msg) || cf__wait_deadline(&d, timeout))
         return EINVAL;
-    if (!d.poll && cf__in_coroutine())
-        return cf__wait_retry(&d, put_once, &(attempt_args){ q, msg, len, NULL, NULL });
     mpq_shm *s = q->s;
     if (len > q->capacity)
         return EMSGSIZE;
@@ -205,15 +228,15 @@ CF_EXTERN int cf_mpqueue_put(cf_mpqueue *q, const void *msg, size_t len, double 
             return EPIPE;
         }
         if (!used(q, &u))
-            return break_locked(s);
+            return break_locked(q);
         if (q->size - u >= need)
             break;
-        if (d.poll || r == ETIMEDOUT) {
+        if (d.poll || r) {              /* ETIMEDOUT, or ECANCELED: a cancelled coroutine */
             unlock(s);
-            return d.poll ? EAGAIN : ETIMEDOUT;
+            return d.poll ? EAGAIN : r;
         }
         bool held;
-        r = sleep_on(s, &s->not_full, &s->putters, &d, &held);
+        r = sleep_on(q, NOT_FULL, &d, &held);
         if (!held)
             return r;
     }
@@ -221,7 +244,7 @@ CF_EXTERN int cf_mpqueue_put(cf_mpqueue *q, const void *msg, size_t len, double 
     cf__bring_put(&s->ring, q->size, tail, &l, sizeof l);
     if (len)
         cf__bring_put(&s->ring, q->size, tail + CF__MPQ_HDR, msg, len);
-    wake(&s->not_empty, &s->getters, 1);
+    wake(q, NOT_EMPTY, 1);
     atomic_store_explicit(&s->ring.tail, tail + need, memory_order_relaxed);   /* commit */
     unlock(s);
     return 0;
@@ -232,8 +255,6 @@ CF_EXTERN int cf_mpqueue_get(cf_mpqueue *q, void **msg, size_t *len, double time
     cf__deadline d;
     if (!q || cf__wait_deadline(&d, timeout))
         return EINVAL;
-    if (!d.poll && cf__in_coroutine())
-        return cf__wait_retry(&d, get_once, &(attempt_args){ q, NULL, 0, len, msg });
     mpq_shm *s = q->s;
     if (is_broken(s))
         return EPROTO;
@@ -247,28 +268,28 @@ CF_EXTERN int cf_mpqueue_get(cf_mpqueue *q, void **msg, size_t *len, double time
             return EPROTO;
         }
         if (!used(q, &u))
-            return break_locked(s);
+            return break_locked(q);
         if (u > 0)
             break;
         if (s->closed) {
             unlock(s);
             return EPIPE;
         }
-        if (d.poll || r == ETIMEDOUT) {
+        if (d.poll || r) {              /* ETIMEDOUT, or ECANCELED: a cancelled coroutine */
             unlock(s);
-            return d.poll ? EAGAIN : ETIMEDOUT;
+            return d.poll ? EAGAIN : r;
         }
         bool held;
-        r = sleep_on(s, &s->not_empty, &s->getters, &d, &held);
+        r = sleep_on(q, NOT_EMPTY, &d, &held);
         if (!held)
             return r;
     }
     uint64_t head = atomic_load_explicit(&s->ring.head, memory_order_relaxed), l;
     if (u < CF__MPQ_HDR)
-        return break_locked(s);
+        return break_locked(q);
     cf__bring_get(&s->ring, q->size, head, &l, sizeof l);
     if (l > q->capacity || rec_size(l) > u)
-        return break_locked(s);         /* a length no put could have written */
+        return break_locked(q);         /* a length no put could have written */
     void *buf = malloc(l ? l : 1);
     if (!buf) {
         unlock(s);                      /* the message stays for another try */
@@ -276,7 +297,7 @@ CF_EXTERN int cf_mpqueue_get(cf_mpqueue *q, void **msg, size_t *len, double time
     }
     if (l)
         cf__bring_get(&s->ring, q->size, head + CF__MPQ_HDR, buf, l);
-    wake(&s->not_full, &s->putters, CF__WAKE_ALL);   /* sizes differ: let each putter re-check */
+    wake(q, NOT_FULL, CF__WAKE_ALL);   /* sizes differ: let each putter re-check */
     atomic_store_explicit(&s->ring.head, head + rec_size(l), memory_order_relaxed);  /* commit */
     unlock(s);
     if (msg)
@@ -296,7 +317,7 @@ CF_EXTERN void cf_mpqueue_close(cf_mpqueue *q)
     cf__deadline d;
     cf__deadline_init(&d, -1);
     lock(s, &d);
-    close_locked(s);
+    close_locked(q);
     unlock(s);
 }
 
@@ -305,6 +326,8 @@ CF_EXTERN void cf_mpqueue_free(cf_mpqueue *q)
     if (!q)
         return;
     cf__shm_unmap(q->s, q->map_len);
+    close(q->efd[0]);
+    close(q->efd[1]);
     free(q);
 }
 

@@ -1,5 +1,9 @@
 /* plock.c: the shared-memory lock of plock.h. Memory order: acquire on taking the word, release
- * on clearing it, so the protected bytes are ordered by the word as by any mutex. */
+ * on clearing it, so the protected bytes are ordered by the word as by any mutex.
+ * A coroutine cannot sleep on the shared futex (its loop would stop), and a loop has nothing to
+ * watch for one: while another process holds the word, it naps (20 us doubling to 1 ms, the
+ * loop running meanwhile). The word is held for a copy, so this is rare and short; a holder
+ * that is stopped costs the coroutine its timeout, as it costs a thread. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -7,6 +11,7 @@
 #include <urcu/arch.h>
 
 #include "../common/futex.h"
+#include "../wait/parker.h"
 #include "plock.h"
 
 #define WAITERS 0x80000000u
@@ -36,6 +41,24 @@ static bool holder_dead(uint32_t v)
         if (*c == ')')
             rp = c;
     return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
+}
+
+/* A coroutine's wait for the word to change from v, by d: true when d passed first. */
+static bool nap_until(_Atomic uint32_t *word, uint32_t v, const cf__deadline *d)
+{
+    cf__parker *p = cf__parker_self();
+    uint64_t nap = 20000, end = cf__deadline_ns(d);
+    while (atomic_load_explicit(word, memory_order_relaxed) == v) {
+        uint64_t now = cf__mono_ns();
+        if (now >= end)
+            return true;
+        cf__deadline n;
+        cf__deadline_at_ns(&n, end - now < nap ? end : now + nap);
+        cf__parker_arm(p, false);       /* a cancel waits for the next wait of the caller */
+        cf__parker_park(p, &n, 0);
+        nap = nap * 2 < 1000000 ? nap * 2 : 1000000;
+    }
+    return false;
 }
 
 int cf__plock_lock(_Atomic uint32_t *word, const cf__deadline *d)
@@ -74,7 +97,8 @@ int cf__plock_lock(_Atomic uint32_t *word, const cf__deadline *d)
         cf__deadline slice;             /* to the end of this slice or the deadline */
         cf__deadline_init(&slice, CF__PLOCK_SLICE);
         bool last = !d->forever && cf__deadline_left(d) <= CF__PLOCK_SLICE;
-        if (cf__futex_wait_shared(word, v, last ? d : &slice) != ETIMEDOUT)
+        if (!(cf__in_coroutine() ? nap_until(word, v, last ? d : &slice)
+                                 : cf__futex_wait_shared(word, v, last ? d : &slice) == ETIMEDOUT))
             continue;
         if (atomic_load_explicit(word, memory_order_relaxed) == v && holder_dead(v) &&
             atomic_compare_exchange_strong_explicit(word, &v, me | WAITERS, memory_order_acquire,

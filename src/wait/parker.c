@@ -135,26 +135,6 @@ int cf__wait_fd(int fd, short events, const cf__deadline *d)
     return p->ops->wait_fd(p, fd, events, d);
 }
 
-int cf__wait_retry(const cf__deadline *d, int (*attempt)(void *ctx), void *ctx)
-{
-    cf__parker *p = cf__parker_self();
-    uint64_t nap = 20000;
-    for (;;) {
-        int r = attempt(ctx);
-        if (r != EAGAIN)
-            return r;
-        uint64_t now = cf__mono_ns(), end = cf__deadline_ns(d);
-        if (now >= end)
-            return ETIMEDOUT;
-        cf__deadline n;
-        cf__deadline_at_ns(&n, end - now < nap ? end : now + nap);
-        cf__parker_arm(p, true);
-        if (cf__parker_park(p, &n, 0) == ECANCELED)
-            return ECANCELED;
-        nap = nap * 2 < 1000000 ? nap * 2 : 1000000;
-    }
-}
-
 /* ---- the plain thread's parker ---- */
 
 static void thread_suspend(cf__parker *p, const cf__deadline *d, unsigned flags)

@@ -98,11 +98,6 @@ void cf__parker_cancel(cf__parker *p);
 /* Waits for fd as the current parker does (poll, or the loop): see cf__parker_ops.wait_fd. */
 int  cf__wait_fd(int fd, short events, const cf__deadline *d);
 
-/* For calls that sleep on futexes of their own and so cannot park a coroutine in place: in a
- * coroutine, retries attempt (the call with timeout 0) until it says something else than EAGAIN,
- * napping between (20 us doubling to 1 ms). attempt's result | ETIMEDOUT | ECANCELED. */
-int  cf__wait_retry(const cf__deadline *d, int (*attempt)(void *ctx), void *ctx);
-
 /* The deadline of a wait the user asked for: timeout (seconds; EINVAL for NaN) cut to the
  * earliest open deadline scope of the caller (scope.c). Internal waits that must finish use
  * cf__deadline_init instead. */
