@@ -64,38 +64,63 @@ CF_EXTERN int cf_await_fd(int fd, short events, double timeout)
     return cf__wait_fd(fd, events, &d);
 }
 
-int cf__coro_wait_fd(cf__parker *p, int fd, short events, const cf__deadline *d)
+/* Registers fd for co: one-shot (it fires once, so a coroutine that stopped waiting gets no
+ * late event). Another coroutine may wait on fd already: epoll keys a registration on (file,
+ * fd), so a duplicate descriptor gets its own (*dupfd, to close). 0 | 1 (a regular file or a
+ * directory: always ready, as poll says) | an errno. */
+static int add_fd(cf_loop *loop, cf__coro *co, int fd, short events, int *reg, int *dupfd)
+{
+    /* POLLIN/POLLOUT/POLLPRI have the same values as their EPOLL twins. */
+    struct epoll_event ev = { .events = (uint32_t)events | EPOLLONESHOT, .data.ptr = co };
+    *reg = fd;
+    *dupfd = -1;
+    if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
+        return 0;
+    int e = errno;
+    if (e == EPERM)
+        return 1;
+    if (e != EEXIST)
+        return e;            /* EBADF, ENOMEM, ENOSPC */
+    if ((*dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
+        return errno;
+    *reg = *dupfd;
+    if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, *dupfd, &ev) != 0) {
+        e = errno;
+        close(*dupfd);
+        *dupfd = -1;
+        return e;
+    }
+    return 0;
+}
+
+int cf__coro_wait_fds(cf__parker *p, struct pollfd *fds, int n, const cf__deadline *d)
 {
     cf__coro *co = cf__container_of(p, cf__coro, parker);
     cf_loop *loop = co->loop;
-    /* POLLIN/POLLOUT/POLLPRI have the same values as their EPOLL twins. One-shot: it fires
-     * once, so a coroutine that stopped waiting (timeout, cancel) gets no late event. */
-    struct epoll_event ev = { .events = (uint32_t)events | EPOLLONESHOT, .data.ptr = co };
-    int reg = fd, dupfd = -1;
-    if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-        int e = errno;
-        if (e == EPERM)          /* a regular file (or a directory): always ready, as poll says */
-            return 0;
-        if (e != EEXIST)
-            return e;            /* EBADF, ENOMEM, ENOSPC */
-        /* Another coroutine waits on fd: epoll keys a registration on (file, fd), so a duplicate
-         * descriptor gets its own. */
-        if ((dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
-            return errno;
-        reg = dupfd;
-        if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, dupfd, &ev) != 0) {
-            e = errno;
-            close(dupfd);
-            return e;
+    int reg[CF__WAIT_FDS], dup[CF__WAIT_FDS], added = 0, r = 0;
+    bool ready = false;
+    for (; added < n; added++) {
+        int a = add_fd(loop, co, fds[added].fd, fds[added].events, &reg[added], &dup[added]);
+        if (a == 1)
+            ready = true;
+        else if (a) {
+            r = a;
+            break;
         }
     }
-    loop->fd_waits++;
-    cf__parker_arm(p, true);
-    int r = cf__parker_park(p, d, 0);
-    loop->fd_waits--;
-    epoll_ctl(loop->epfd, EPOLL_CTL_DEL, reg, NULL);
-    if (dupfd >= 0)
-        close(dupfd);
+    if (!r && !ready) {
+        loop->fd_waits++;
+        cf__parker_arm(p, true);
+        r = cf__parker_park(p, d, 0);
+        loop->fd_waits--;
+    }
+    for (int i = 0; i < added; i++) {
+        epoll_ctl(loop->epfd, EPOLL_CTL_DEL, reg[i], NULL);
+        if (dup[i] >= 0)
+            close(dup[i]);
+    }
+    if (r == 0 && poll(fds, (nfds_t)n, 0) < 0)   /* which of them: as poll would say */
+        r = errno;
     return r;
 }
 

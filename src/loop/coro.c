@@ -288,7 +288,7 @@ static void coro_resume(cf__parker *p)
 static const cf__parker_ops coro_ops = {
     .suspend = coro_suspend,
     .resume = coro_resume,
-    .wait_fd = cf__coro_wait_fd,
+    .wait_fds = cf__coro_wait_fds,
 };
 
 /* ---- the owner hooks ---- */

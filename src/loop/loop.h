@@ -59,7 +59,7 @@ struct cf_loop {
     cf__coro        *all;
     cf__timer_heap   timers;               /* room for one timer per started coroutine */
     size_t           nstarted;
-    size_t           fd_waits;             /* coroutines in cf_await_fd */
+    size_t           fd_waits;             /* coroutines waiting for fds */
     size_t           future_waits;         /* coroutines parked on a future (see spin_for_remote) */
     unsigned         passes;
     cf__ctx          sched;                /* the context of the thread running the loop */
@@ -96,8 +96,8 @@ void cf__loop_resume(cf_loop *loop, cf__coro *co);
 /* The running coroutine gives the thread back to its loop; done: for good. */
 void cf__coro_switch_out(cf__coro *co, bool done);
 void cf__coro_slabs_free(cf_loop *loop);
-/* The coroutine parker's wait for an fd (await.c). */
-int  cf__coro_wait_fd(cf__parker *p, int fd, short events, const cf__deadline *d);
+/* The coroutine parker's wait for fds (await.c). */
+int  cf__coro_wait_fds(cf__parker *p, struct pollfd *fds, int n, const cf__deadline *d);
 /* The loop's hooks on a coroutine's future. */
 void cf__coro_owner_init(cf__owner *o);
 

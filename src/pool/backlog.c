@@ -4,30 +4,38 @@
 #include "../common/futex.h"
 #include "backlog.h"
 
-void cf__backlog_wake(cf__backlog *b)
+void cf__backlog_init(cf__backlog *b, size_t max)
 {
-    if (atomic_load(&b->nblocked) > 0) {
-        atomic_fetch_add(&b->seq, 1);
-        cf__futex_wake(&b->seq, CF__WAKE_ALL);
-    }
+    b->max = max;
+    atomic_init(&b->reserved, 0);
+    cf__ecount_init(&b->freed);
 }
+
+void cf__backlog_wake(cf__backlog *b) { cf__ecount_notify(&b->freed, CF__WAKE_ALL); }
 
 void cf__backlog_take(cf__backlog *b) { atomic_fetch_add(&b->reserved, 1); }
 
 void cf__backlog_release(cf__backlog *b)
 {
     atomic_fetch_sub(&b->reserved, 1);
-    cf__backlog_wake(b);
+    cf__ecount_notify(&b->freed, 1);
+}
+
+static bool try_take(cf__backlog *b)
+{
+    size_t n = atomic_load(&b->reserved);
+    while (n < b->max)
+        if (atomic_compare_exchange_weak(&b->reserved, &n, n + 1))
+            return true;
+    return false;
 }
 
 int cf__backlog_reserve(cf__backlog *b, const cf__deadline *d, int (*closed)(void *), void *ctx)
 {
     bool timed_out = false;
     for (;;) {
-        size_t n = atomic_load(&b->reserved);
-        while (n < b->max)
-            if (atomic_compare_exchange_weak(&b->reserved, &n, n + 1))
-                return 0;
+        if (try_take(b))
+            return 0;
         int reason = closed(ctx);
         if (reason)
             return reason;
@@ -35,10 +43,14 @@ int cf__backlog_reserve(cf__backlog *b, const cf__deadline *d, int (*closed)(voi
             return EAGAIN;
         if (timed_out)
             return ETIMEDOUT;
-        uint32_t seq = atomic_load(&b->seq);
-        atomic_fetch_add(&b->nblocked, 1);
-        if (atomic_load(&b->reserved) >= b->max && !closed(ctx))
-            timed_out = cf__futex_wait(&b->seq, seq, d) == ETIMEDOUT;
-        atomic_fetch_sub(&b->nblocked, 1);
+        uint32_t key = cf__ecount_prepare(&b->freed);
+        if (atomic_load(&b->reserved) < b->max || closed(ctx)) {
+            cf__ecount_cancel(&b->freed);
+            continue;
+        }
+        int r = cf__ecount_wait(&b->freed, key, d, true);
+        if (r == ECANCELED)
+            return r;
+        timed_out = r == ETIMEDOUT;   /* one last look: a slot freed meanwhile is taken */
     }
 }

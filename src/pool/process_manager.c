@@ -876,8 +876,7 @@ void *cf__pp_manager_main(void *arg)
         if (m.epfd >= 0)
             close(m.epfd);
         p->startup_err = err;
-        atomic_store(&p->started_up, 2);
-        cf__futex_wake(&p->started_up, CF__WAKE_ALL);
+        cf__latch_set(&p->started_up, 2);
         cf__pp_finish(p);
         return NULL;
     }
@@ -908,13 +907,11 @@ void *cf__pp_manager_main(void *arg)
         cf__fs_stop(&p->fs);             /* the server kills and reaps what it forked */
         close(m.epfd);
         p->startup_err = m.start_err;
-        atomic_store(&p->started_up, 2);
-        cf__futex_wake(&p->started_up, CF__WAKE_ALL);
+        cf__latch_set(&p->started_up, 2);
         cf__pp_finish(p);
         return NULL;
     }
-    atomic_store(&p->started_up, 1);
-    cf__futex_wake(&p->started_up, CF__WAKE_ALL);
+    cf__latch_set(&p->started_up, 1);
 
     run(&m);
 

@@ -31,7 +31,7 @@ static int closed_reason(cf__process_pool *p) { return atomic_load(&p->closed); 
 
 bool cf__pp_on_manager(cf__process_pool *p)
 {
-    return atomic_load(&p->started_up) != 0 && pthread_equal(pthread_self(), p->mgr_self);
+    return cf__latch_peek(&p->started_up) != 0 && pthread_equal(pthread_self(), p->mgr_self);
 }
 
 /* ---- future hooks (called with the future's lock held) ---- */
@@ -161,22 +161,20 @@ void cf__pp_unref(cf__process_pool *p)
 /* The manager's last word. Its reference goes first, so that the user's release, which comes
  * after `finished`, is the one that frees: cf_executor_free returns with the descriptors and
  * mappings gone. (Only a free from the manager's own thread leaves the last reference here.)
- * The wake may touch memory its waiter is already freeing: a futex wake reads nothing. */
+ * The latch lets a waiter free the pool only once the manager is done with it (latch.h). */
 void cf__pp_finish(cf__process_pool *p)
 {
     if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1) {
         destroy(p);
         return;
     }
-    atomic_store(&p->finished, 1);
-    cf__futex_wake(&p->finished, CF__WAKE_ALL);
+    cf__latch_set(&p->finished, 1);
 }
 
+/* A thread sleeps, a coroutine suspends (its loop goes on). */
 static void wait_finished(cf__process_pool *p)
 {
-    uint32_t v;
-    while ((v = atomic_load(&p->finished)) == 0)
-        cf__futex_wait(&p->finished, v, NULL);
+    cf__latch_wait(&p->finished);
 }
 
 static void close_pool(cf__process_pool *p)
@@ -262,7 +260,7 @@ CF_EXTERN cf_executor *cf_process_pool_new(const cf_pool_opts *opts)
     p->owner.may_cancel = may_cancel;
     p->owner.cancel_running = cancel_running;
     p->max_workers = o.max_workers;
-    p->backlog.max = o.max_pending;
+    cf__backlog_init(&p->backlog, o.max_pending);
     p->initializer = o.initializer;
     p->initarg = o.initarg;
     snprintf(p->name, sizeof p->name, "%s", o.name ? o.name : "cf-proc");
@@ -271,6 +269,8 @@ CF_EXTERN cf_executor *cf_process_pool_new(const cf_pool_opts *opts)
     p->task_timeout = o.task_timeout > 0 && o.task_timeout < 1e9 ? o.task_timeout : 0;
     p->doorbell = -1;
     p->fs.sock = -1;
+    cf__latch_init(&p->started_up);
+    cf__latch_init(&p->finished);
     cds_wfcq_init(&p->qhead, &p->qtail);
     cf__qstore_init(&p->pend, CF__FIFO, 0, NULL);
     atomic_init(&p->refs, 2);        /* the user's handle and the manager's */
@@ -300,10 +300,7 @@ CF_EXTERN cf_executor *cf_process_pool_new(const cf_pool_opts *opts)
     pthread_attr_destroy(&attr);
     if (err)
         goto fail;
-    uint32_t v;
-    while ((v = atomic_load(&p->started_up)) == 0)
-        cf__futex_wait(&p->started_up, v, NULL);
-    if (v != 1) {
+    if (cf__latch_wait(&p->started_up) != 1) {
         err = p->startup_err;
         wait_finished(p);            /* the manager gave up and dropped its reference */
         cf__pp_unref(p);

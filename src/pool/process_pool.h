@@ -27,6 +27,7 @@
 
 #include "../future/future.h"
 #include "../queue/queue_store.h"
+#include "../wait/latch.h"
 #include "backlog.h"
 #include "executor.h"
 #include "fork_server.h"
@@ -105,12 +106,12 @@ struct cf__process_pool {
     alignas(64) _Atomic size_t completed, failed, cancelled;
     _Atomic int live;
 
-    /* Lifetime: the manager thread runs detached; it drops its reference, then publishes
-     * `finished` (a futex), its last word on the pool (cf__pp_finish). */
+    /* Lifetime: the manager thread runs detached; it drops its reference, then sets `finished`,
+     * its last word on the pool (cf__pp_finish). Latches: threads and coroutines wait for them. */
     _Atomic int      refs;
-    _Atomic uint32_t started_up;     /* 0 while starting, 1 ok, 2 failed (startup_err) */
+    cf__latch        started_up;     /* 1 ok, 2 failed (startup_err) */
     int              startup_err;
-    _Atomic uint32_t finished;
+    cf__latch        finished;
     pthread_t        mgr, mgr_self;   /* mgr_self: set by the manager itself before started_up */
     char            *broken_msg;     /* set by the manager before closed = CF_EBROKEN */
 

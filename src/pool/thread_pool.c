@@ -155,9 +155,28 @@ fail:
     return NULL;
 }
 
+/* A coroutine must not sit in pthread_join (its loop would stop while tasks run): it first
+ * waits, suspended, until every worker but its own thread has left its loop; the joins then
+ * only wait out thread exits. */
+static void wait_exits(cf__thread_pool *p, bool own)
+{
+    cf__deadline forever;
+    cf__deadline_init(&forever, -1);
+    for (;;) {
+        uint32_t key = cf__ecount_prepare(&p->exits);
+        if (atomic_load(&p->live) <= (int)own) {
+            cf__ecount_cancel(&p->exits);
+            return;
+        }
+        cf__ecount_wait(&p->exits, key, &forever, false);
+    }
+}
+
 static void join_workers(cf__thread_pool *p)
 {
     bool own = cf__pool_of_this_thread() == p;
+    if (cf__in_coroutine())
+        wait_exits(p, own);
     pthread_mutex_lock(&p->join_mu);
     pthread_mutex_lock(&p->mu);
     int n = p->nthreads;          /* final: closed, so no more spawns */
@@ -262,7 +281,8 @@ CF_EXTERN cf_executor *cf_thread_pool_new(const cf_pool_opts *opts)
     memset(p, 0, sizeof *p);
     p->base.ops = &thread_pool_ops;
     p->max_workers = o.max_workers;
-    p->backlog.max = o.max_pending;
+    cf__backlog_init(&p->backlog, o.max_pending);
+    cf__ecount_init(&p->exits);
     p->initializer = o.initializer;
     p->initarg = o.initarg;
     snprintf(p->name, sizeof p->name, "%s", o.name ? o.name : "cf-thread");

@@ -67,6 +67,7 @@ struct cf__thread_pool {
     pthread_mutex_t mu, join_mu;
     int             nthreads;
     _Atomic int     live;        /* worker threads not yet exited */
+    cf__ecount      exits;       /* a worker left: joiners in coroutines wait for live to drop */
     _Atomic int     refs;        /* the user's handle + one per live worker */
     char           *broken_msg;  /* set once, before `broken` is published */
     cf__worker     *workers;

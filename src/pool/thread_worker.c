@@ -251,6 +251,7 @@ void *cf__worker_main(void *arg)
     }
     this_pool = NULL;
     atomic_fetch_sub(&p->live, 1);
+    cf__ecount_notify(&p->exits, CF__WAKE_ALL);   /* still holding our reference */
     cf__pool_unref(p);
     return NULL;
 }

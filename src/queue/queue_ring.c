@@ -169,7 +169,7 @@ static int until_done(ring_queue *q, attempt_fn attempt, void *arg, cf__ecount *
             cf__ecount_cancel(e);
             return r == EAGAIN ? ETIMEDOUT : r;
         }
-        r = cf__ecount_wait(e, key, d);
+        r = cf__ecount_wait(e, key, d, true);
         if (r == ECANCELED)
             return r;
         timed_out = r == ETIMEDOUT;   /* one last try: an item that came meanwhile is taken */
@@ -231,7 +231,7 @@ static int rq_join(cf_queue *base, const cf__deadline *d)
             cf__ecount_cancel(&q->all_done);
             return 0;
         }
-        if (cf__ecount_wait(&q->all_done, key, d) == ECANCELED)
+        if (cf__ecount_wait(&q->all_done, key, d, true) == ECANCELED)
             return ECANCELED;
     }
 }

@@ -3,7 +3,7 @@
  * A waiter queues itself (under lk) and arms its parker before it lets the user's lock go: a
  * notify needs that lock, so any notify after the waiter's release finds it queued and armed,
  * and none is missed. After the wait, whatever ended it (notify, deadline, cancel), it takes the
- * lock again with cf__sync_lock_take, which nothing cuts: the caller holds the lock on every
+ * lock again with no deadline and no cancel, so nothing cuts it: the caller holds the lock on every
  * return. A notified waiter that is cancelled while it re-takes the lock returns 0 and keeps the
  * cancel for its next wait, so a notify is never swallowed by a cancel.
  * Lock order: the user's lock (held) -> lk. */
@@ -59,7 +59,8 @@ CF_EXTERN int cf_condition_wait(cf_condition *c, double timeout)
     if (!c || cf__wait_deadline(&d, timeout))
         return EINVAL;
     cf__parker *me = cf__parker_self();
-    if (!cf__sync_lock_held(c->lock, me))
+    cf__mutex *m = cf__lock_mutex(c->lock);
+    if (!cf__mutex_held_by(m, me))
         return EPERM;
     if (cf__parker_take_cancel(me))
         return ECANCELED;   /* the lock was never let go */
@@ -69,12 +70,14 @@ CF_EXTERN int cf_condition_wait(cf_condition *c, double timeout)
     cf__waitq_add(&c->q, &w);
     cf__parker_arm(me, true);
     cf__lock_release(&c->lk);
-    cf__sync_lock_release(c->lock, me);
+    cf__mutex_unlock(m, me);
     int r = cf__parker_park(me, &d, 0);
     cf__lock_acquire(&c->lk);
     cf__waitq_del(&w);
     cf__lock_release(&c->lk);
-    cf__sync_lock_take(c->lock, me);
+    cf__deadline forever;
+    cf__deadline_init(&forever, -1);
+    cf__mutex_lock(m, me, &forever, false);
     return r;
 }
 
@@ -82,7 +85,7 @@ static int notify(cf_condition *c, size_t n)
 {
     if (!c)
         return EINVAL;
-    if (!cf__sync_lock_held(c->lock, cf__parker_self()))
+    if (!cf__mutex_held_by(cf__lock_mutex(c->lock), cf__parker_self()))
         return EPERM;
     cf__lock_acquire(&c->lk);
     while (n > 0 && cf__waitq_wake_one(&c->q, 0))

@@ -1,33 +1,14 @@
-/* lock.c: cf_lock, a FIFO hand-off lock for threads and coroutines alike.
- *
- * Design notes.
- * - `owner` is the holder's parker (a coroutine's, or a plain thread's), 0 when free; bit 0 says
- *   "waiters are queued". Without waiters, acquire and release are one CAS each (0 <-> me), as
- *   cheap as a futex mutex; with waiters the bit makes the release's CAS fail, and the release
- *   takes the slow path under lk.
- * - The bit changes only under lk, and while it is set the word changes only under lk (both fast
- *   paths fail), so the slow paths read and write it with plain atomic loads and stores.
- * - Hand-off: a release with waiters makes the longest waiter the owner (before waking it; the
- *   waiter learns it from its wake, 0) and never frees the lock in between, so nobody barges in:
- *   the releaser's own acquire(0) right after is EAGAIN. A waiter whose wake is lost (its
- *   deadline or a cancel won first) is skipped: the next one gets the lock (waitq.h), so a
- *   cancelled waiter never ends up holding it and the lock is never lost.
- * - Memory order: the fast paths are acquire/release CASes; a hand-off publishes through the
- *   waiter's parker (its winning wake is acq_rel, read with acquire), after the old holder's
- *   release of lk. */
+/* lock.c: cf_lock, the public face of the wait layer's mutex (wait/mutex.h: FIFO hand-off, the
+ * holder a coroutine or a plain thread). A cancel pending for a coroutine is delivered by its
+ * next acquire, even one that would not wait. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 
-#include "../wait/waitq.h"
 #include "lock.h"
 
-#define WAITERS ((uintptr_t)1)
-
 struct cf_lock {
-    _Atomic uintptr_t owner;
-    cf__lock          lk;
-    cf__waitq         q;
+    cf__mutex m;
 };
 
 CF_EXTERN cf_lock *cf_lock_new(void)
@@ -37,9 +18,7 @@ CF_EXTERN cf_lock *cf_lock_new(void)
         errno = ENOMEM;
         return NULL;
     }
-    atomic_init(&l->owner, 0);
-    cf__lock_init(&l->lk);
-    cf__waitq_init(&l->q);
+    cf__mutex_init(&l->m);
     return l;
 }
 
@@ -48,99 +27,16 @@ CF_EXTERN void cf_lock_free(cf_lock *l)
     free(l);
 }
 
-static bool try_fast(cf_lock *l, cf__parker *me)
-{
-    uintptr_t free_ = 0;
-    return atomic_compare_exchange_strong_explicit(&l->owner, &free_, (uintptr_t)me,
-                                                   memory_order_acquire, memory_order_relaxed);
-}
-
-/* user: a wait the caller asked for (cancellable, and EDEADLK for a thread's own lock). */
-static int acquire_slow(cf_lock *l, cf__parker *me, const cf__deadline *d, bool user)
-{
-    cf__lock_acquire(&l->lk);
-    for (;;) {
-        uintptr_t o = atomic_load_explicit(&l->owner, memory_order_relaxed);
-        if (o == 0) {
-            if (try_fast(l, me)) {
-                cf__lock_release(&l->lk);
-                return 0;
-            }
-            continue;
-        }
-        uintptr_t holder = o & ~WAITERS;
-        int r = 0;
-        if (holder == (uintptr_t)me)
-            r = EDEADLK;
-        else if (d->poll)
-            r = EAGAIN;
-        else if (user && d->forever && cf__in_coroutine() && holder == (uintptr_t)cf__parker_thread())
-            r = EDEADLK;   /* its thread can release it only once the loop returns */
-        if (r) {
-            cf__lock_release(&l->lk);
-            return r;
-        }
-        if (o & WAITERS || atomic_compare_exchange_weak_explicit(&l->owner, &o, o | WAITERS,
-                                                                 memory_order_relaxed,
-                                                                 memory_order_relaxed))
-            break;
-    }
-    cf__waiter w;
-    cf__waiter_init(&w, me);
-    int r = cf__waitq_sleep(&l->q, &w, &l->lk, d, user, 0);
-    if (r && cf__waitq_empty(&l->q))   /* the last waiter gave up: the fast release works again */
-        atomic_store_explicit(&l->owner,
-                              atomic_load_explicit(&l->owner, memory_order_relaxed) & ~WAITERS,
-                              memory_order_relaxed);
-    cf__lock_release(&l->lk);
-    return r;   /* 0: handed the lock | ETIMEDOUT | ECANCELED */
-}
-
 CF_EXTERN int cf_lock_acquire(cf_lock *l, double timeout)
 {
+    cf__deadline d;
     if (!l || isnan(timeout))
         return EINVAL;
     cf__parker *me = cf__parker_self();
     if (cf__parker_take_cancel(me))
         return ECANCELED;
-    if (try_fast(l, me))
-        return 0;
-    cf__deadline d;
     cf__wait_deadline(&d, timeout);
-    return acquire_slow(l, me, &d, true);
-}
-
-void cf__sync_lock_take(cf_lock *l, cf__parker *p)
-{
-    if (try_fast(l, p))
-        return;
-    cf__deadline d;
-    cf__deadline_init(&d, -1);
-    acquire_slow(l, p, &d, false);
-}
-
-bool cf__sync_lock_held(cf_lock *l, cf__parker *p)
-{
-    return (atomic_load_explicit(&l->owner, memory_order_relaxed) & ~WAITERS) == (uintptr_t)p;
-}
-
-void cf__sync_lock_release(cf_lock *l, cf__parker *p)
-{
-    uintptr_t o = (uintptr_t)p;
-    if (atomic_compare_exchange_strong_explicit(&l->owner, &o, 0, memory_order_release,
-                                                memory_order_relaxed))
-        return;
-    cf__lock_acquire(&l->lk);
-    cf__waiter *w;
-    while ((w = cf__waitq_pop(&l->q))) {
-        uintptr_t more = cf__waitq_empty(&l->q) ? 0 : WAITERS;
-        atomic_store_explicit(&l->owner, (uintptr_t)w->p | more, memory_order_release);
-        if (w->func(w, 0))
-            break;
-    }
-    if (!w)
-        atomic_store_explicit(&l->owner, 0, memory_order_release);
-    cf__lock_release(&l->lk);
+    return cf__mutex_lock(&l->m, me, &d, true);
 }
 
 CF_EXTERN int cf_lock_release(cf_lock *l)
@@ -148,8 +44,10 @@ CF_EXTERN int cf_lock_release(cf_lock *l)
     if (!l)
         return EINVAL;
     cf__parker *me = cf__parker_self();
-    if (!cf__sync_lock_held(l, me))
+    if (!cf__mutex_held_by(&l->m, me))
         return EPERM;
-    cf__sync_lock_release(l, me);
+    cf__mutex_unlock(&l->m, me);
     return 0;
 }
+
+cf__mutex *cf__lock_mutex(cf_lock *l) { return &l->m; }

@@ -6,14 +6,14 @@
 #include "../common/futex.h"
 #include "ecount.h"
 
-int cf__ecount_wait(cf__ecount *e, uint32_t key, const cf__deadline *d)
+int cf__ecount_wait(cf__ecount *e, uint32_t key, const cf__deadline *d, bool cancellable)
 {
     int r = 0;
     cf__lock_acquire(&e->lk);
     if (atomic_load_explicit(&e->seq, memory_order_relaxed) == key) {
         cf__waiter w;
         cf__waiter_init(&w, cf__parker_self());
-        r = cf__waitq_sleep(&e->q, &w, &e->lk, d, true, 0);
+        r = cf__waitq_sleep(&e->q, &w, &e->lk, d, cancellable, 0);
     }
     cf__lock_release(&e->lk);
     atomic_fetch_sub_explicit(&e->waiters, 1, memory_order_relaxed);

@@ -42,8 +42,8 @@ static inline void cf__ecount_cancel(cf__ecount *e)
 }
 
 /* Parks unless a notify came since prepare returned key; ends the announcement. 0 (notified, or
- * one came before: re-try) | ETIMEDOUT | ECANCELED (a cancelled coroutine). */
-int cf__ecount_wait(cf__ecount *e, uint32_t key, const cf__deadline *d);
+ * one came before: re-try) | ETIMEDOUT | ECANCELED (a cancelled coroutine; cancellable waits). */
+int cf__ecount_wait(cf__ecount *e, uint32_t key, const cf__deadline *d, bool cancellable);
 /* The slow half of notify: bumps seq and wakes up to n waiters (CF__WAKE_ALL: all). */
 void cf__ecount_wake(cf__ecount *e, int n);
 

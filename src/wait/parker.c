@@ -127,12 +127,19 @@ void cf__parker_cancel(cf__parker *p)
     cf__parker_wake(p, ECANCELED);
 }
 
-int cf__wait_fd(int fd, short events, const cf__deadline *d)
+int cf__wait_fds(struct pollfd *fds, int n, const cf__deadline *d)
 {
     cf__parker *p = cf__parker_self();
     if (cf__parker_take_cancel(p))
         return ECANCELED;
-    return p->ops->wait_fd(p, fd, events, d);
+    return p->ops->wait_fds(p, fds, n, d);
+}
+
+int cf__wait_fd(int fd, short events, const cf__deadline *d)
+{
+    struct pollfd pfd = { .fd = fd, .events = events };
+    int r = cf__wait_fds(&pfd, 1, d);
+    return r == 0 && (pfd.revents & POLLNVAL) ? EBADF : r;
 }
 
 /* ---- the plain thread's parker ---- */
@@ -158,30 +165,29 @@ static void thread_resume(cf__parker *p)
     cf__futex_wake(&p->state, 1);
 }
 
-static int thread_wait_fd(cf__parker *p, int fd, short events, const cf__deadline *d)
+static int thread_wait_fds(cf__parker *p, struct pollfd *fds, int n, const cf__deadline *d)
 {
     (void)p;
     for (;;) {
-        struct pollfd pfd = { .fd = fd, .events = events };
         struct timespec left;
-        int n = ppoll(&pfd, 1, cf__deadline_rel(d, &left), NULL);
-        if (n < 0 && errno == EINTR)
+        int k = ppoll(fds, (nfds_t)n, cf__deadline_rel(d, &left), NULL);
+        if (k < 0 && errno == EINTR)
             continue;
-        if (n < 0)
+        if (k < 0)
             return errno;
-        if (n == 0) {
+        if (k == 0) {
             if (d->poll || cf__deadline_passed(d))
                 return ETIMEDOUT;
             continue;
         }
-        return pfd.revents & POLLNVAL ? EBADF : 0;
+        return 0;
     }
 }
 
 static const cf__parker_ops thread_ops = {
     .suspend = thread_suspend,
     .resume = thread_resume,
-    .wait_fd = thread_wait_fd,
+    .wait_fds = thread_wait_fds,
 };
 
 static CF__TLS cf__parker thread_parker = {

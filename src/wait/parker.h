@@ -18,6 +18,7 @@
 #ifndef CF__PARKER_H
 #define CF__PARKER_H
 
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -39,9 +40,10 @@ typedef struct cf__parker_ops {
     void (*suspend)(cf__parker *p, const cf__deadline *d, unsigned flags);
     /* After a winning claim from any thread: makes the parked caller run again. */
     void (*resume)(cf__parker *p);
-    /* Waits until fd is ready for events (poll(2) bits) or d: 0 | ETIMEDOUT | ECANCELED | an errno.
-     * Threads poll; coroutines register the fd with their loop. */
-    int  (*wait_fd)(cf__parker *p, int fd, short events, const cf__deadline *d);
+    /* Waits until one of the n (<= CF__WAIT_FDS) fds is ready for its events, or d: 0 (the
+     * revents filled in, as poll(2) does) | ETIMEDOUT | ECANCELED | an errno. Threads poll;
+     * coroutines register the fds with their loop. */
+    int  (*wait_fds)(cf__parker *p, struct pollfd *fds, int n, const cf__deadline *d);
 } cf__parker_ops;
 
 typedef struct cf__scope {
@@ -95,7 +97,11 @@ bool cf__parker_take_cancel(cf__parker *p);
 /* For a coroutine's loop: marks a cancel pending and ends the wait it is in, if any. */
 void cf__parker_cancel(cf__parker *p);
 
-/* Waits for fd as the current parker does (poll, or the loop): see cf__parker_ops.wait_fd. */
+#define CF__WAIT_FDS 4
+
+/* Waits for fds as the current parker does (poll, or the loop): see cf__parker_ops.wait_fds. */
+int  cf__wait_fds(struct pollfd *fds, int n, const cf__deadline *d);
+/* One fd: 0 (ready, hung up or in error) | ETIMEDOUT | ECANCELED | EBADF | an errno. */
 int  cf__wait_fd(int fd, short events, const cf__deadline *d);
 
 /* The deadline of a wait the user asked for: timeout (seconds; EINVAL for NaN) cut to the
