@@ -49,6 +49,7 @@
 #include <urcu/arch.h>
 
 #include "../common/deadline.h"
+#include "../wait/mutex.h"
 #include "../wait/parker.h"
 #include "bytering.h"
 #include "pipe_raw.h"
@@ -70,7 +71,7 @@ struct cf_pipe {
     int            out_data, out_space;   /* eventfds of the direction we send on */
     int            in_data, in_space;     /* ... and of the one we receive on */
     int            epfd;
-    pthread_mutex_t send_mu, recv_mu;
+    cf__mutex      send_mu, recv_mu;      /* the holder is a coroutine or a thread (wait/mutex.h) */
     unsigned char *part;                  /* message being assembled */
     uint64_t       part_len, part_got, part_cap;
     bool           part_active, part_nomem;
@@ -117,22 +118,16 @@ static bool is_broken(cf_pipe *p)
            atomic_load_explicit(&p->in->broken, memory_order_relaxed);
 }
 
-/* Sleeps until efd is readable, the peer is gone, or the deadline: 0 | EPIPE | ETIMEDOUT. */
+/* Waits until efd is readable, the peer is gone, or the deadline, as the caller's parker waits
+ * (a thread polls, a coroutine suspends on its loop): 0 | EPIPE | ETIMEDOUT | ECANCELED. */
 static int wait_fd(int efd, int sock, const cf__deadline *d)
 {
-    for (;;) {
-        struct pollfd pf[2] = { { .fd = efd, .events = POLLIN },
-                                { .fd = sock, .events = POLLIN | POLLRDHUP } };
-        struct timespec left;
-        int n = ppoll(pf, 2, cf__deadline_rel(d, &left), NULL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n > 0 && pf[1].revents)
-            return EPIPE;
-        if (n > 0)
-            return 0;
-        return ETIMEDOUT;
-    }
+    struct pollfd pf[2] = { { .fd = efd, .events = POLLIN },
+                            { .fd = sock, .events = POLLIN | POLLRDHUP } };
+    int r = cf__wait_fds(pf, 2, d);
+    if (r == 0 && pf[1].revents)
+        return EPIPE;
+    return r == 0 || r == ETIMEDOUT || r == ECANCELED ? r : ETIMEDOUT;
 }
 
 /* ---- creation and teardown ---- */
@@ -146,8 +141,6 @@ static void end_free(cf_pipe *p)
         if (fds[i] >= 0)
             close(fds[i]);
     cf__shm_unmap(p->map, p->map_len);
-    pthread_mutex_destroy(&p->send_mu);
-    pthread_mutex_destroy(&p->recv_mu);
     free(p->part);
     free(p);
 }
@@ -158,8 +151,8 @@ static cf_pipe *end_new(void)
     if (!p)
         return NULL;
     p->sock = p->out_data = p->out_space = p->in_data = p->in_space = p->epfd = -1;
-    pthread_mutex_init(&p->send_mu, NULL);
-    pthread_mutex_init(&p->recv_mu, NULL);
+    cf__mutex_init(&p->send_mu);
+    cf__mutex_init(&p->recv_mu);
     return p;
 }
 
@@ -384,8 +377,8 @@ static int wait_space(cf_pipe *p, uint64_t need, const cf__deadline *d)
             return EPROTO;
         if (w == EPIPE || peer_gone(p->sock))
             return EPIPE;
-        if (w == ETIMEDOUT)
-            return ETIMEDOUT;
+        if (w == ETIMEDOUT || w == ECANCELED)
+            return w;
     }
 }
 
@@ -400,10 +393,16 @@ static void put_record(cf_pipe *p, uint32_t flags, const void *payload, uint32_t
         cf__bring_put(r, p->size, tail + CF__REC_HDR, payload, chunk);
     p->out_tail = tail + cf__rec_size(chunk);
     atomic_store_explicit(&r->tail, p->out_tail, memory_order_seq_cst);
+    bool fd_mode = atomic_load_explicit(&r->fd_mode, memory_order_seq_cst);
     if (atomic_load_explicit(&r->reader_waiting, memory_order_seq_cst) ||
-        (atomic_load_explicit(&r->fd_mode, memory_order_seq_cst) &&
-         atomic_load_explicit(&r->head, memory_order_seq_cst) == tail))
+        (fd_mode && atomic_load_explicit(&r->head, memory_order_seq_cst) == tail)) {
         efd_signal(p->out_data);
+        /* The receiver may have taken the record and reset "data" before this signal: if the
+         * ring is empty now, readable would be a lie. Only this end adds records, so an empty
+         * ring stays empty until our next one. */
+        if (fd_mode && atomic_load_explicit(&r->head, memory_order_seq_cst) == p->out_tail)
+            efd_reset(p->out_data);
+    }
 }
 
 /* Sends msg from *off on (0: from its start) until it is all in, the deadline, or an error;
@@ -469,13 +468,15 @@ static int send_locked(cf_pipe *p, const unsigned char *msg, size_t len, const c
 
 int cf__pipe_send_part(cf_pipe *p, const void *msg, size_t len, size_t *off)
 {
-    cf__deadline d;
+    cf__deadline d, forever;
     cf__deadline_init(&d, 0);
+    cf__deadline_init(&forever, -1);
     if (len > PTRDIFF_MAX)
         return EMSGSIZE;
-    pthread_mutex_lock(&p->send_mu);
+    cf__parker *me = cf__parker_self();
+    cf__mutex_lock(&p->send_mu, me, &forever, false);
     int r = is_broken(p) ? EPROTO : send_from(p, msg, len, off, &d);
-    pthread_mutex_unlock(&p->send_mu);
+    cf__mutex_unlock(&p->send_mu, me);
     return r;
 }
 
@@ -486,9 +487,12 @@ CF_EXTERN int cf_pipe_send(cf_pipe *p, const void *msg, size_t len, double timeo
         return EINVAL;
     if (len > PTRDIFF_MAX)
         return EMSGSIZE;    /* no object is that large; it would wrap the record arithmetic */
-    pthread_mutex_lock(&p->send_mu);
-    int r = is_broken(p) ? EPROTO : send_locked(p, msg, len, &d);
-    pthread_mutex_unlock(&p->send_mu);
+    cf__parker *me = cf__parker_self();
+    int r = cf__mutex_lock(&p->send_mu, me, &d, true);   /* another sender of this end */
+    if (r)
+        return r;
+    r = is_broken(p) ? EPROTO : send_locked(p, msg, len, &d);
+    cf__mutex_unlock(&p->send_mu, me);
     return r;
 }
 
@@ -621,8 +625,10 @@ CF_EXTERN int cf_pipe_recv(cf_pipe *p, void **msg, size_t *len, double timeout)
     cf__deadline d;
     if (!p || cf__wait_deadline(&d, timeout))
         return EINVAL;
-    pthread_mutex_lock(&p->recv_mu);
-    int r;
+    cf__parker *me = cf__parker_self();
+    int r = cf__mutex_lock(&p->recv_mu, me, &d, true);   /* another receiver of this end */
+    if (r)
+        return r;
     for (int spin = 0;; spin++) {
         if (is_broken(p)) {
             r = EPROTO;
@@ -658,12 +664,16 @@ CF_EXTERN int cf_pipe_recv(cf_pipe *p, void **msg, size_t *len, double timeout)
         atomic_store_explicit(&in->reader_waiting, 0, memory_order_relaxed);
         if (!atomic_load_explicit(&in->fd_mode, memory_order_relaxed))
             efd_reset(p->in_data);     /* in fd_mode, consumed() keeps it exact instead */
+        if (w == ECANCELED) {           /* a cancelled coroutine: what came stays for the next */
+            r = w;
+            break;
+        }
         if (w == ETIMEDOUT && (r = take_records(p, msg, len)) == EAGAIN) {
             r = ETIMEDOUT;
             break;
         }
     }
-    pthread_mutex_unlock(&p->recv_mu);
+    cf__mutex_unlock(&p->recv_mu, me);
     return r;
 }
 
