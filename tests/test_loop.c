@@ -883,6 +883,100 @@ START_TEST(idle_waiting_coroutine_does_not_wake_its_loop)
 }
 END_TEST
 
+/* Every call that waits suspends the coroutine: a sibling keeps ticking while it waits for a
+ * max_pending slot, an executor's shutdown and free (thread and process pools), and cf_pipe
+ * calls with a timeout. */
+typedef struct sib_ctx {
+    atomic_long ticks;
+    atomic_bool stop;
+} sib_ctx;
+
+static sib_ctx sibs;
+
+static void *sibling_ticks(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&sibs.stop)) {
+        atomic_fetch_add(&sibs.ticks, 1);
+        cf_sleep(0.001);
+    }
+    return NULL;
+}
+
+static void *slow_task(void *arg)
+{
+    sleep_ms(100);
+    return arg;
+}
+
+#define TICKS_DURING(call)                                                                         \
+    do {                                                                                           \
+        long before_ = atomic_load(&sibs.ticks);                                                    \
+        call;                                                                                      \
+        ck_assert_msg(atomic_load(&sibs.ticks) - before_ >= 3, "the loop stood still in " #call);   \
+    } while (0)
+
+static void *every_wait(void *arg)
+{
+    (void)arg;
+    cf_future *s = cf_loop_spawn(cf_loop_current(), sibling_ticks, NULL);
+    cf_yield();
+    /* A max_pending slot: one running, one pending, the third submit waits ~100 ms. */
+    cf_pool_opts o = { .max_workers = 1, .max_pending = 1 };
+    cf_executor *tp = cf_thread_pool_new(&o);
+    cf_future *a = cf_submit(tp, slow_task, NULL);
+    WAIT_UNTIL(cf_future_state(a) == CF_RUNNING, 5);   /* (a thread wait: set-up only) */
+    cf_future *b = cf_submit(tp, slow_task, NULL), *c = NULL;
+    TICKS_DURING(c = cf_submit(tp, slow_task, NULL));
+    ck_assert_ptr_nonnull(c);
+    TICKS_DURING(cf_executor_shutdown(tp, true, false));
+    ck_assert(cf_future_done(c));
+    cf_executor_free(tp);
+    cf_future_unref(a);
+    cf_future_unref(b);
+    cf_future_unref(c);
+    /* A thread pool freed while a task runs. */
+    tp = cf_thread_pool_new(NULL);
+    a = cf_submit(tp, slow_task, NULL);
+    TICKS_DURING(cf_executor_free(tp));
+    ck_assert(cf_future_done(a));
+    cf_future_unref(a);
+    /* A process pool freed while a task runs. */
+    cf_executor *pp = cf_process_pool_new(&(cf_pool_opts){ .max_workers = 1 });
+    ck_assert_ptr_nonnull(pp);
+    a = cf_submit(pp, slow_task, NULL);
+    ck_assert_int_eq(cf_await(a, 30, NULL), 0);
+    a = (cf_future_unref(a), cf_submit(pp, slow_task, NULL));
+    TICKS_DURING(cf_executor_free(pp));
+    ck_assert(cf_future_done(a));
+    cf_future_unref(a);
+    /* cf_pipe with a timeout, nothing coming; and a send into a full ring. */
+    cf_pipe *x, *y;
+    ck_assert_int_eq(cf_pipe_new(4096, &x, &y), 0);
+    void *m;
+    TICKS_DURING(ck_assert_int_eq(cf_pipe_recv(y, &m, NULL, 0.05), ETIMEDOUT));
+    static char big[1024];
+    while (cf_pipe_send(x, big, sizeof big, 0) == 0)
+        ;
+    TICKS_DURING(ck_assert_int_eq(cf_pipe_send(x, big, sizeof big, 0.05), ETIMEDOUT));
+    cf_pipe_close(x);
+    cf_pipe_close(y);
+    atomic_store(&sibs.stop, true);
+    cf_await(s, -1, NULL);
+    cf_future_unref(s);
+    return NULL;
+}
+
+START_TEST(every_waiting_call_suspends_the_coroutine)
+{
+    cf_loop *loop = cf_loop_new();
+    cf_future *f = cf_loop_spawn(loop, every_wait, NULL);
+    ck_assert_int_eq(cf_loop_run_until_complete(loop, f, NULL), 0);
+    cf_future_unref(f);
+    cf_loop_free(loop);
+}
+END_TEST
+
 static void *mq_consumer(void *arg)
 {
     qpc *p = arg;
@@ -1913,6 +2007,7 @@ static Suite *suite(void)
     tcase_add_test(tc, awaiting_its_own_future_is_edeadlk);
     tcase_add_test(tc, outsiders_cannot_complete_a_coroutine);
     tcase_add_test(tc, idle_waiting_coroutine_does_not_wake_its_loop);
+    tcase_add_test(tc, every_waiting_call_suspends_the_coroutine);
     suite_add_tcase(s, tc);
     return s;
 }
