@@ -16,22 +16,20 @@ typedef struct slot {
     cf__waiter       l;          /* on the future */
     cf_as_completed *it;
     cf_future       *f;
-    struct slot     *next_ready;
+    cf__list         ready_link; /* in it->ready once done */
 } slot;
 
 struct cf_as_completed {
     cf__lock    lk;
     cf__waitq   q;               /* a caller of next(), parked */
     size_t      n, yielded;      /* distinct futures; how many next() has returned */
-    slot       *ready, **ready_tail;
+    cf__list    ready;           /* done, not yet yielded, in completion order */
     slot       *slots;
 };
 
 static void make_ready(cf_as_completed *it, slot *s)   /* it->lk held */
 {
-    s->next_ready = NULL;
-    *it->ready_tail = s;
-    it->ready_tail = &s->next_ready;
+    cf__list_push_back(&it->ready, &s->ready_link);
 }
 
 static bool on_done(cf__waiter *l, int reason)
@@ -75,7 +73,7 @@ CF_EXTERN cf_as_completed *cf_as_completed_new(cf_future *const *fs, size_t n)
     }
     cf__lock_init(&it->lk);
     cf__waitq_init(&it->q);
-    it->ready_tail = &it->ready;
+    cf__list_init(&it->ready);
     /* Deduplicate: yield order is by completion, so sorting by address loses nothing. */
     for (size_t i = 0; i < n; i++)
         sorted[i] = fs[i];
@@ -109,10 +107,8 @@ CF_EXTERN int cf_as_completed_next(cf_as_completed *it, double timeout, cf_futur
     cf__lock_acquire(&it->lk);
     int r = 0;
     for (;;) {
-        if (it->ready) {
-            slot *s = it->ready;
-            if (!(it->ready = s->next_ready))
-                it->ready_tail = &it->ready;
+        if (!cf__list_empty(&it->ready)) {
+            slot *s = cf__container_of(cf__list_pop_front(&it->ready), slot, ready_link);
             it->yielded++;
             if (out)
                 *out = s->f;

@@ -54,19 +54,16 @@ static cf__coro *coro_alloc(cf_loop *loop)
             co->heap = true;
         return co;
     }
-    if (!loop->co_free) {
+    if (cf__list_empty(&loop->co_free)) {
         coro_slab *s = malloc(sizeof *s);
         if (!s)
             return NULL;
         s->next = loop->slabs;
         loop->slabs = s;
-        for (int i = SLAB - 1; i >= 0; i--) {
-            s->co[i].next = loop->co_free;
-            loop->co_free = &s->co[i];
-        }
+        for (int i = 0; i < SLAB; i++)
+            cf__list_push_back(&loop->co_free, &s->co[i].qlink);
     }
-    cf__coro *co = loop->co_free;
-    loop->co_free = co->next;
+    cf__coro *co = cf__coro_of(cf__list_pop_front(&loop->co_free));
     memset(co, 0, sizeof *co);
     return co;
 }
@@ -77,8 +74,7 @@ static void coro_release(cf_loop *loop, cf__coro *co)
         free(co);
         return;
     }
-    co->next = loop->co_free;
-    loop->co_free = co;
+    cf__list_push_front(&loop->co_free, &co->qlink);
 }
 
 void cf__coro_slabs_free(cf_loop *loop)
@@ -88,7 +84,7 @@ void cf__coro_slabs_free(cf_loop *loop)
         free(s);
     }
     loop->slabs = NULL;
-    loop->co_free = NULL;
+    cf__list_init(&loop->co_free);
 }
 
 /* ---- spawn ---- */
@@ -111,6 +107,8 @@ CF_EXTERN cf_future *cf_loop_spawn(cf_loop *loop, cf_fn fn, void *arg)
     }
     f->owner = &loop->owner;
     f->xtag = (uintptr_t)co;
+    cf__list_init(&co->qlink);
+    cf__list_init(&co->all_link);
     cf__parker_init(&co->parker, &coro_ops);
     co->parker.own = f;
     co->loop = loop;
@@ -205,22 +203,13 @@ static bool start(cf_loop *loop, cf__coro *co)
     cf__ctx_make(&co->ctx, co->stack.lo, loop->stacks.size, coro_main, co);
     cf__task_leave(cf__task_enter(&co->task, co->future, NULL));   /* fresh err/msg */
     co->tsan_fiber = cf__tsan_create();
-    co->all_prev = NULL;
-    co->all_next = loop->all;
-    if (loop->all)
-        loop->all->all_prev = co;
-    loop->all = co;
+    cf__list_push_front(&loop->all, &co->all_link);
     return true;
 }
 
 static void finish(cf_loop *loop, cf__coro *co)
 {
-    if (co->all_prev)
-        co->all_prev->all_next = co->all_next;
-    else
-        loop->all = co->all_next;
-    if (co->all_next)
-        co->all_next->all_prev = co->all_prev;
+    cf__list_remove(&co->all_link);
     cf__stack_put(&loop->stacks, co->stack);
     cf__tsan_destroy(co->tsan_fiber);
     cf__parker_destroy(&co->parker);   /* scopes it left open */

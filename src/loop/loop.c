@@ -19,8 +19,8 @@
  * - Before sleeping while a coroutine awaits a future, the loop watches the remote list for up to
  *   30 us, yielding the CPU (spin_for_remote): a thread pool's result usually comes back within a
  *   wake-up's time, and the completing thread then writes no eventfd (notified is still set).
- * - Both lists link coroutines through co->next; a coroutine is in at most one of them, once
- *   (a spawn, or one won wake). */
+ * - Both lists link coroutines through co->qlink (list.h); a coroutine is in at most one of
+ *   them, once (a spawn, or one won wake). */
 #include <errno.h>
 #include <sched.h>
 #include <stdint.h>
@@ -62,7 +62,10 @@ CF_EXTERN cf_loop *cf_loop_new(void)
     }
     cf__lock_init(&loop->rlock);
     loop->stacks.size = CF__STACK_SIZE;
-    loop->ready_tail = NULL;
+    cf__list_init(&loop->ready);
+    cf__list_init(&loop->remote);
+    cf__list_init(&loop->all);
+    cf__list_init(&loop->co_free);
     cf__coro_owner_init(&loop->owner);
     return loop;
 }
@@ -72,12 +75,7 @@ CF_EXTERN cf_loop *cf_loop_new(void)
 static void push_ready(cf_loop *loop, cf__coro *co)
 {
     loop->nready++;
-    co->next = NULL;
-    if (loop->ready)
-        loop->ready_tail->next = co;
-    else
-        loop->ready = co;
-    loop->ready_tail = co;
+    cf__list_push_back(&loop->ready, &co->qlink);
 }
 
 static void ring_locked(cf_loop *loop)
@@ -104,13 +102,8 @@ void cf__loop_make_ready(cf_loop *loop, cf__coro *co)
     }
     /* Everything is done under rlock, the eventfd write included: once the loop has taken the
      * list (under rlock), this thread no longer touches the loop, which may then be freed. */
-    co->next = NULL;
     cf__lock_acquire(&loop->rlock);
-    if (loop->remote)
-        loop->remote_tail->next = co;
-    else
-        loop->remote = co;
-    loop->remote_tail = co;
+    cf__list_push_back(&loop->remote, &co->qlink);
     loop->nremote++;
     atomic_store_explicit(&loop->remote_any, true, memory_order_relaxed);
     ring_locked(loop);
@@ -119,11 +112,8 @@ void cf__loop_make_ready(cf_loop *loop, cf__coro *co)
 
 static cf__coro *pop_ready(cf_loop *loop)
 {
-    cf__coro *co = loop->ready;
-    if (!(loop->ready = co->next))
-        loop->ready_tail = NULL;
     loop->nready--;
-    return co;
+    return cf__coro_of(cf__list_pop_front(&loop->ready));
 }
 
 /* A stop seen for the first time ends the pass after the coroutines ready now (asyncio runs
@@ -140,7 +130,8 @@ static void notice_stop(cf_loop *loop)
 cf__coro *cf__loop_next_direct(cf_loop *loop)
 {
     notice_stop(loop);
-    if (loop->budget == 0 || !loop->ready || !loop->ready->started)
+    if (loop->budget == 0 || cf__list_empty(&loop->ready) ||
+        !cf__coro_of(cf__list_first(&loop->ready))->started)
         return NULL;
     loop->budget--;
     return pop_ready(loop);
@@ -155,19 +146,10 @@ static void take_remote(cf_loop *loop)
         return;
     cf__lock_acquire(&loop->rlock);
     atomic_store_explicit(&loop->remote_any, false, memory_order_relaxed);
-    cf__coro *head = loop->remote, *tail = loop->remote_tail;
-    size_t n = loop->nremote;
-    loop->remote = loop->remote_tail = NULL;
+    loop->nready += loop->nremote;
     loop->nremote = 0;
+    cf__list_splice(&loop->ready, &loop->remote);
     cf__lock_release(&loop->rlock);
-    if (!head)
-        return;
-    loop->nready += n;
-    if (loop->ready)
-        loop->ready_tail->next = head;
-    else
-        loop->ready = head;
-    loop->ready_tail = tail;
 }
 
 /* ---- one pass ---- */
@@ -240,7 +222,7 @@ static void poll_io(cf_loop *loop, bool block)
     if (block) {
         atomic_store_explicit(&loop->notified, 0, memory_order_relaxed);
         cf__lock_acquire(&loop->rlock);
-        bool remote = loop->remote != NULL;
+        bool remote = !cf__list_empty(&loop->remote);
         cf__lock_release(&loop->rlock);
         timeout = remote ? 0 : sleep_ns(loop);
     }
@@ -262,7 +244,7 @@ static void run_pass(cf_loop *loop, bool may_block)
 {
     take_remote(loop);
     fire_timers(loop);
-    bool block = may_block && !loop->ready;
+    bool block = may_block && cf__list_empty(&loop->ready);
     if (block || (loop->fd_waits && ++loop->passes % IO_EVERY == 0)) {
         poll_io(loop, block);
         take_remote(loop);
@@ -271,7 +253,7 @@ static void run_pass(cf_loop *loop, bool may_block)
     loop->budget = loop->nready > PASS_MIN ? loop->nready : PASS_MIN;
     for (;;) {
         notice_stop(loop);
-        if (!loop->ready || loop->budget == 0)
+        if (cf__list_empty(&loop->ready) || loop->budget == 0)
             break;
         loop->budget--;
         cf__loop_resume(loop, pop_ready(loop));
@@ -396,20 +378,18 @@ static void cancel_once(cf__coro *co)
 static void cancel_left(cf_loop *loop)
 {
     take_remote(loop);
-    for (cf__coro *co = loop->all; co; co = co->all_next)
-        cancel_once(co);
+    cf__list *n, *tmp;
+    cf__list_each(n, tmp, &loop->all)
+        cancel_once(cf__container_of(n, cf__coro, all_link));
     /* Unstarted ones become CANCELLED and are dropped when they come up. cf_future_cancel may
      * run done-callbacks, which may spawn: walk a detached copy of the list. */
-    cf__coro *ready = loop->ready, *tail = loop->ready_tail;
-    loop->ready = loop->ready_tail = NULL;
-    for (cf__coro *co = ready; co; co = co->next)
-        cancel_once(co);
-    if (ready) {
-        tail->next = loop->ready;
-        if (!loop->ready)
-            loop->ready_tail = tail;
-        loop->ready = ready;
-    }
+    cf__list ready;
+    cf__list_init(&ready);
+    cf__list_splice(&ready, &loop->ready);
+    cf__list_each(n, tmp, &ready)
+        cancel_once(cf__coro_of(n));
+    cf__list_splice(&ready, &loop->ready);   /* what callbacks spawned goes after them */
+    cf__list_splice(&loop->ready, &ready);
 }
 
 CF_EXTERN void cf_loop_free(cf_loop *loop)

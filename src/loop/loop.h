@@ -27,8 +27,8 @@ struct cf__coro {
     cf_future   *future;          /* the loop's reference */
     cf_fn        fn;
     void        *arg;
-    cf__coro    *next;            /* in the ready list or the remote list (never both) */
-    cf__coro    *all_prev, *all_next;   /* started and not finished (for cf_loop_free) */
+    cf__list     qlink;           /* in the ready, the remote or the free list (one at a time) */
+    cf__list     all_link;        /* in `all` from its start to its finish */
     cf__stack    stack;
     bool         started, done, free_cancelled;
     bool         heap;            /* calloc'd (spawned from another thread), not from a slab */
@@ -44,11 +44,11 @@ struct cf__coro {
 
 struct cf_loop {
     int              epfd, evfd;
-    cf__coro        *ready, *ready_tail;   /* FIFO */
+    cf__list         ready;                /* FIFO */
     size_t           nready, budget;       /* runs left in this pass (see loop.c) */
     bool             from_sched;           /* the coroutine now running was entered from it */
     cf__lock         rlock;                /* guards remote */
-    cf__coro        *remote, *remote_tail;
+    cf__list         remote;
     size_t           nremote;              /* under rlock */
     atomic_bool      remote_any;           /* remote is not empty: a hint, read without rlock */
     atomic_int       notified;             /* the eventfd was written since the loop last slept */
@@ -56,7 +56,7 @@ struct cf_loop {
     bool             stop_seen;            /* the budget was cut to a stop (loop.c) */
     atomic_bool      running;
     atomic_size_t    live;                 /* spawned and not finished */
-    cf__coro        *all;
+    cf__list         all;                  /* started and not finished (for cf_loop_free) */
     cf__timer_heap   timers;               /* room for one timer per started coroutine */
     size_t           nstarted;
     size_t           fd_waits;             /* coroutines waiting for fds */
@@ -65,7 +65,7 @@ struct cf_loop {
     cf__ctx          sched;                /* the context of the thread running the loop */
     cf__owner        owner;                /* hooks on the coroutines' futures */
     cf__stack_pool   stacks;
-    cf__coro        *co_free;              /* finished coroutines' memory, for the next spawns */
+    cf__list         co_free;              /* finished coroutines' memory, for the next spawns */
     struct coro_slab *slabs;
     /* The stack the coroutines return to, as AddressSanitizer must be told. */
     const void      *sched_bottom;
@@ -75,6 +75,8 @@ struct cf_loop {
 };
 
 /* The coroutine running on this thread (its parker is the current one), or NULL. */
+static inline cf__coro *cf__coro_of(cf__list *qlink) { return cf__container_of(qlink, cf__coro, qlink); }
+
 static inline cf__coro *cf__coro_self(void)
 {
     cf__parker *p = cf__parker_cur;
