@@ -46,8 +46,8 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <urcu/arch.h>
 
+#include "../common/backoff.h"
 #include "../common/deadline.h"
 #include "../wait/mutex.h"
 #include "../wait/parker.h"
@@ -347,13 +347,13 @@ static int wait_space(cf_pipe *p, uint64_t need, const cf__deadline *d)
 {
     cf__bring *r = p->out;
     uint64_t room;
-    for (int i = 0; i < CF__PIPE_SPIN; i++) {
+    cf__backoff b = cf__backoff_new(CF__PIPE_SPIN, 0);
+    do {
         if (!ring_free(p, memory_order_acquire, &room))
             return break_pipe(p);
         if (room >= need)
             return 0;
-        caa_cpu_relax();
-    }
+    } while (cf__backoff_step(&b));
     for (;;) {
         if (!ring_free(p, memory_order_acquire, &room))
             return break_pipe(p);
@@ -629,17 +629,16 @@ CF_EXTERN int cf_pipe_recv(cf_pipe *p, void **msg, size_t *len, double timeout)
     int r = cf__mutex_lock(&p->recv_mu, me, &d, true);   /* another receiver of this end */
     if (r)
         return r;
-    for (int spin = 0;; spin++) {
+    cf__backoff spin = cf__backoff_new(d.poll ? 0 : CF__PIPE_SPIN, 0);
+    for (;;) {
         if (is_broken(p)) {
             r = EPROTO;
             break;
         }
         if ((r = take_records(p, msg, len)) != EAGAIN)
             break;
-        if (spin < CF__PIPE_SPIN && !d.poll) {
-            caa_cpu_relax();
+        if (cf__backoff_step(&spin))
             continue;
-        }
         /* Empty: the peer's records, if any, are all in; a partial message dies with it. */
         if (peer_gone(p->sock)) {
             if ((r = take_records(p, msg, len)) != EAGAIN)

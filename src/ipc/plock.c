@@ -8,8 +8,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
-#include <urcu/arch.h>
 
+#include "../common/backoff.h"
 #include "../common/futex.h"
 #include "../wait/parker.h"
 #include "plock.h"
@@ -66,8 +66,8 @@ int cf__plock_lock(_Atomic uint32_t *word, const cf__deadline *d)
     uint32_t me = self_word(), v = 0;
     if (atomic_compare_exchange_strong_explicit(word, &v, me, memory_order_acquire, memory_order_relaxed))
         return 0;
-    for (int i = 0; i < SPINS; i++) {
-        caa_cpu_relax();
+    cf__backoff b = cf__backoff_new(SPINS, 0);
+    while (cf__backoff_step(&b)) {
         v = 0;
         if (atomic_compare_exchange_weak_explicit(word, &v, me, memory_order_acquire, memory_order_relaxed))
             return 0;

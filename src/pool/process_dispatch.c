@@ -46,7 +46,7 @@ bool cf__pm_intake(cf__mgr *m)
     bool broken = atomic_load(&p->closed) == CF_EBROKEN;
     struct cds_wfcq_node *n;
     while ((n = cds_wfcq_dequeue_blocking(&p->qhead, &p->qtail))) {
-        cf_future *f = caa_container_of(n, cf_future, qnode);
+        cf_future *f = cf__container_of(n, cf_future, qnode);
         atomic_load_explicit(&f->word, memory_order_acquire);   /* pairs with pp_submit */
         if (broken)
             cf__pm_fail_unsent(p, f, CF_EBROKEN);

@@ -38,7 +38,7 @@ bool cf__pp_on_manager(cf__process_pool *p)
 
 static void on_left_pending(cf__owner *o, cf_future *f, cf_state to, int err)
 {
-    cf__process_pool *p = caa_container_of(o, cf__process_pool, owner);
+    cf__process_pool *p = cf__container_of(o, cf__process_pool, owner);
     if (to == CF_CANCELLED)
         atomic_fetch_add_explicit(&p->cancelled, 1, memory_order_relaxed);
     else
@@ -70,14 +70,14 @@ bool cf__pp_revoke(cf__process_pool *p, cf_future *f)
 
 static bool may_cancel(cf__owner *o, cf_future *f)
 {
-    return cf__pp_revoke(caa_container_of(o, cf__process_pool, owner), f);
+    return cf__pp_revoke(cf__container_of(o, cf__process_pool, owner), f);
 }
 
 /* The manager looks at every running task's cancel_requested on each idle pass: wake it. */
 static bool cancel_running(cf__owner *o, cf_future *f)
 {
     (void)f;
-    cf__pp_ring(caa_container_of(o, cf__process_pool, owner));
+    cf__pp_ring(cf__container_of(o, cf__process_pool, owner));
     return false;   /* Python's rule: a running task is only told */
 }
 

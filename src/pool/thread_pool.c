@@ -44,7 +44,7 @@ static int closed_reason(cf__thread_pool *p)
 static void on_left_pending(cf__owner *o, cf_future *f, cf_state to, int err)
 {
     (void)f;
-    cf__thread_pool *p = caa_container_of(o, cf__thread_pool, owner);
+    cf__thread_pool *p = cf__container_of(o, cf__thread_pool, owner);
     if (to == CF_CANCELLED)
         atomic_fetch_add_explicit(&p->left_cancelled, 1, memory_order_relaxed);
     else
@@ -202,7 +202,7 @@ static void tp_shutdown(cf_executor *ex, bool wait, bool cancel_futures)
         atomic_store(&p->cancel_running, true);
         struct cds_wfcq_node *n;
         while ((n = cds_wfcq_dequeue_blocking(&p->qhead, &p->qtail))) {
-            cf_future *f = caa_container_of(n, cf_future, qnode);
+            cf_future *f = cf__container_of(n, cf_future, qnode);
             atomic_load_explicit(&f->word, memory_order_acquire);   /* see tp_submit */
             cf_future_cancel(f);
             cf_future_unref(f);

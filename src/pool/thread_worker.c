@@ -29,6 +29,7 @@
 #include <string.h>
 #include <urcu/arch.h>
 
+#include "../common/backoff.h"
 #include "../common/futex.h"
 #include "../common/tls.h"
 #include "../future/task.h"
@@ -58,7 +59,7 @@ static void pool_destroy(cf__thread_pool *p)
     /* Left only when no worker could ever be started: those futures were failed already. */
     struct cds_wfcq_node *n;
     while ((n = cds_wfcq_dequeue_blocking(&p->qhead, &p->qtail))) {
-        cf_future *f = caa_container_of(n, cf_future, qnode);
+        cf_future *f = cf__container_of(n, cf_future, qnode);
         atomic_load_explicit(&f->word, memory_order_acquire);
         cf_future_cancel(f);
         cf_future_unref(f);
@@ -111,7 +112,7 @@ static cf_future *pop(cf__thread_pool *p)
         atomic_load_explicit(&p->nspinning, memory_order_relaxed) == 0 &&
         atomic_load_explicit(&p->nsleeping, memory_order_relaxed) > 0)
         cf__pool_wake_one(p);
-    cf_future *f = caa_container_of(n, cf_future, qnode);
+    cf_future *f = cf__container_of(n, cf_future, qnode);
     atomic_load_explicit(&f->word, memory_order_acquire);   /* pairs with tp_submit's release */
     return f;
 }
@@ -139,7 +140,8 @@ static cf_future *park_wait(cf__thread_pool *p)
 {
     cf_future *f;
     atomic_fetch_add(&p->nspinning, 1);
-    for (int i = 0; i < CF__SPIN_PAUSE + CF__SPIN_YIELD; i++) {
+    cf__backoff b = cf__backoff_new(CF__SPIN_PAUSE, CF__SPIN_YIELD);
+    do {
         if (!cds_wfcq_empty(&p->qhead, &p->qtail)) {
             atomic_fetch_sub(&p->nspinning, 1);    /* before the pop: see the design notes */
             if ((f = pop(p)))
@@ -150,11 +152,7 @@ static cf_future *park_wait(cf__thread_pool *p)
             atomic_fetch_sub(&p->nspinning, 1);
             return NULL;
         }
-        if (i < CF__SPIN_PAUSE)
-            caa_cpu_relax();
-        else
-            sched_yield();
-    }
+    } while (cf__backoff_step(&b));
     atomic_fetch_sub(&p->nspinning, 1);
     for (;;) {
         uint32_t seq = atomic_load(&p->wake_seq);

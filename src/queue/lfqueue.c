@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "cfutures/queue.h"
+#include "../common/list.h"
 #include "node_cache.h"
 
 struct cf_lfqueue {
@@ -47,7 +48,7 @@ CF_EXTERN int cf_lfqueue_pop(cf_lfqueue *q, void **item)
     struct cds_wfcq_node *node = cds_wfcq_dequeue_blocking(&q->head, &q->tail);
     if (!node)
         return EAGAIN;
-    cf__lfnode *n = caa_container_of(node, cf__lfnode, node);
+    cf__lfnode *n = cf__container_of(node, cf__lfnode, node);
     void *v = atomic_load_explicit(&n->item, memory_order_acquire);
     cf__lfnode_put(n);
     if (item)
@@ -66,7 +67,7 @@ CF_EXTERN void cf_lfqueue_free(cf_lfqueue *q)
         return;
     struct cds_wfcq_node *node;
     while ((node = cds_wfcq_dequeue_blocking(&q->head, &q->tail)))
-        cf__lfnode_put(caa_container_of(node, cf__lfnode, node));
+        cf__lfnode_put(cf__container_of(node, cf__lfnode, node));
     cds_wfcq_destroy(&q->head, &q->tail);
     free(q);
 }

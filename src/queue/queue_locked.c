@@ -19,8 +19,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include <urcu/arch.h>
-
+#include "../common/backoff.h"
 #include "../common/deadline.h"
 #include "../common/lock.h"
 #include "../wait/waitq.h"
@@ -69,13 +68,13 @@ static bool full(const locked_queue *q) { return q->maxsize && q->store.count >=
 static void spin_for(locked_queue *q, bool want_items)
 {
     cf__lock_release(&q->lock);
-    for (int i = 0; i < CF__QSPIN; i++) {
+    cf__backoff b = cf__backoff_new(CF__QSPIN, 0);
+    while (cf__backoff_step(&b)) {
         size_t n = atomic_load_explicit(&q->count, memory_order_relaxed);
         if (want_items ? n > 0 : n < q->maxsize)
             break;
         if (atomic_load_explicit(&q->shut_flag, memory_order_relaxed))
             break;
-        caa_cpu_relax();
     }
     cf__lock_acquire(&q->lock);
 }
