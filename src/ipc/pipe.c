@@ -9,9 +9,9 @@
  *   streams as chunks of about an eighth of the ring (so sender and receiver copy in parallel); every chunk but the last leaves CF__REC_HDR bytes free, so that a send that times out
  *   halfway can always append an ABORT record. The receiver assembles chunks in a private buffer
  *   and hands out only complete messages; an ABORT, or end of file, drops the partial one.
- * - Waking: per direction an eventfd "data" and an eventfd "space". A receiver that finds the ring
- *   empty spins briefly, then announces itself in reader_waiting (seq_cst), re-checks, and sleeps
- *   in poll on "data"; a sender publishes tail (seq_cst), then reads reader_waiting and signals
+ * - Waking: per direction two doorbells (common/doorbell.h), "data" and "space", their words
+ *   in the ring. A receiver that finds the ring empty spins briefly, then announces itself in
+ *   reader_waiting, re-checks, and waits on "data"; a sender publishes tail (seq_cst), then rings
  *   only if someone sleeps: a busy stream costs no syscall at all. The space side is the same
  *   Dekker pair on writer_waiting.
  * - Once cf_pipe_fd has been asked for (fd_mode), "data" must be readable exactly while bytes
@@ -49,6 +49,7 @@
 
 #include "../common/backoff.h"
 #include "../common/deadline.h"
+#include "../common/doorbell.h"
 #include "../wait/mutex.h"
 #include "../wait/parker.h"
 #include "bytering.h"
@@ -78,20 +79,6 @@ struct cf_pipe {
 };
 
 /* ---- waiting ---- */
-
-static void efd_signal(int fd)
-{
-    uint64_t one = 1;
-    ssize_t r = write(fd, &one, sizeof one);
-    (void)r;            /* EAGAIN: the counter is already huge, i.e. signalled */
-}
-
-static void efd_reset(int fd)
-{
-    uint64_t v;
-    ssize_t r = read(fd, &v, sizeof v);
-    (void)r;            /* EAGAIN: was not signalled */
-}
 
 static bool peer_gone(int sock)
 {
@@ -215,7 +202,7 @@ static int pipe_create(size_t capacity, cf_pipe **end0, cf_pipe **end1, cf__pipe
         goto out;
     }
     for (int i = 0; i < 4; i++)
-        if ((efd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+        if ((efd[i] = cf__bell_open()) < 0) {
             err = errno;
             goto out;
         }
@@ -316,10 +303,10 @@ CF_EXTERN int cf_pipe_fd(const cf_pipe *p)
     cf__bring *in = p->in;
     if (!atomic_exchange_explicit(&in->fd_mode, 1, memory_order_seq_cst)) {
         /* From now on "data" is kept exact: start from the truth. */
-        efd_reset(p->in_data);
+        cf__bell_drain(p->in_data);
         if (atomic_load_explicit(&in->tail, memory_order_seq_cst) !=
             atomic_load_explicit(&in->head, memory_order_seq_cst))
-            efd_signal(p->in_data);
+            cf__bell_signal(p->in_data);
     }
     return p->epfd;
 }
@@ -363,12 +350,11 @@ static int wait_space(cf_pipe *p, uint64_t need, const cf__deadline *d)
             return EPROTO;
         if (d->poll)
             return EAGAIN;
-        atomic_store_explicit(&r->writer_waiting, 1, memory_order_seq_cst);
+        cf__bell_sleeping(&r->writer_waiting);
         int w = 0;
         if (ring_free(p, memory_order_seq_cst, &room) && room < need)
             w = wait_fd(p->out_space, p->sock, d);
-        atomic_store_explicit(&r->writer_waiting, 0, memory_order_relaxed);
-        efd_reset(p->out_space);
+        cf__bell_awake(&r->writer_waiting, p->out_space);
         if (!ring_free(p, memory_order_acquire, &room))
             return break_pipe(p);
         if (room >= need)
@@ -394,14 +380,15 @@ static void put_record(cf_pipe *p, uint32_t flags, const void *payload, uint32_t
     p->out_tail = tail + cf__rec_size(chunk);
     atomic_store_explicit(&r->tail, p->out_tail, memory_order_seq_cst);
     bool fd_mode = atomic_load_explicit(&r->fd_mode, memory_order_seq_cst);
-    if (atomic_load_explicit(&r->reader_waiting, memory_order_seq_cst) ||
-        (fd_mode && atomic_load_explicit(&r->head, memory_order_seq_cst) == tail)) {
-        efd_signal(p->out_data);
+    bool rang = cf__bell_ring(&r->reader_waiting, p->out_data);
+    if (rang || (fd_mode && atomic_load_explicit(&r->head, memory_order_seq_cst) == tail)) {
+        if (!rang)
+            cf__bell_signal(p->out_data);
         /* The receiver may have taken the record and reset "data" before this signal: if the
          * ring is empty now, readable would be a lie. Only this end adds records, so an empty
          * ring stays empty until our next one. */
         if (fd_mode && atomic_load_explicit(&r->head, memory_order_seq_cst) == p->out_tail)
-            efd_reset(p->out_data);
+            cf__bell_drain(p->out_data);
     }
 }
 
@@ -513,13 +500,12 @@ static void consumed(cf_pipe *p, uint64_t head)
     cf__bring *r = p->in;
     p->in_head = head;
     atomic_store_explicit(&r->head, head, memory_order_seq_cst);
-    if (atomic_load_explicit(&r->writer_waiting, memory_order_seq_cst))
-        efd_signal(p->in_space);
+    cf__bell_ring(&r->writer_waiting, p->in_space);
     if (atomic_load_explicit(&r->fd_mode, memory_order_relaxed) &&
         atomic_load_explicit(&r->tail, memory_order_seq_cst) == head) {
-        efd_reset(p->in_data);
+        cf__bell_drain(p->in_data);
         if (atomic_load_explicit(&r->tail, memory_order_seq_cst) != head)
-            efd_signal(p->in_data);
+            cf__bell_signal(p->in_data);
     }
 }
 
@@ -656,13 +642,13 @@ CF_EXTERN int cf_pipe_recv(cf_pipe *p, void **msg, size_t *len, double timeout)
             break;
         }
         cf__bring *in = p->in;
-        atomic_store_explicit(&in->reader_waiting, 1, memory_order_seq_cst);
+        cf__bell_sleeping(&in->reader_waiting);
         int w = 0;
         if (atomic_load_explicit(&in->tail, memory_order_seq_cst) == p->in_head)
             w = wait_fd(p->in_data, p->sock, &d);
         atomic_store_explicit(&in->reader_waiting, 0, memory_order_relaxed);
         if (!atomic_load_explicit(&in->fd_mode, memory_order_relaxed))
-            efd_reset(p->in_data);     /* in fd_mode, consumed() keeps it exact instead */
+            cf__bell_drain(p->in_data);     /* in fd_mode, consumed() keeps it exact instead */
         if (w == ECANCELED) {           /* a cancelled coroutine: what came stays for the next */
             r = w;
             break;

@@ -11,14 +11,14 @@
  *   coroutine has started switches straight to it (cf__loop_next_direct) instead of through the
  *   scheduler: one context switch per hand-over instead of two. The scheduler learns who comes
  *   back from cf__parker_cur.
- * - Waking a sleeping loop: a thread that puts a coroutine on the remote list (rlock held) writes
- *   the eventfd unless `notified` says someone did since the loop last slept. Before sleeping, the
- *   loop clears `notified` and then looks at the remote list under rlock: whichever of the two
- *   takes rlock first, the item is either seen or the eventfd written. A busy loop never clears
- *   it, so completions from other threads cost it no syscall.
+ * - Waking a sleeping loop: the doorbell (common/doorbell.h). A thread that puts a coroutine on
+ *   the remote list (rlock held) rings it; before sleeping, the loop announces itself and then
+ *   looks at the remote list under rlock: whichever of the two takes rlock first, the item is
+ *   either seen or the bell rung. A busy loop is not announced, so completions from other
+ *   threads cost it no syscall, and rings coalesce: one write per sleep at most.
  * - Before sleeping while a coroutine awaits a future, the loop watches the remote list for up to
  *   30 us, yielding the CPU (spin_for_remote): a thread pool's result usually comes back within a
- *   wake-up's time, and the completing thread then writes no eventfd (notified is still set).
+ *   wake-up's time, and the completing thread then writes no eventfd (the loop is not announced).
  * - Both lists link coroutines through co->qlink (list.h); a coroutine is in at most one of
  *   them, once (a spawn, or one won wake). */
 #include <errno.h>
@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/doorbell.h"
 #include "fiber_san.h"
 #include "loop.h"
 
@@ -48,7 +49,7 @@ CF_EXTERN cf_loop *cf_loop_new(void)
         return NULL;
     }
     loop->epfd = epoll_create1(EPOLL_CLOEXEC);
-    loop->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    loop->evfd = cf__bell_open();
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
     if (loop->epfd < 0 || loop->evfd < 0 || epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->evfd, &ev)) {
         int e = errno;
@@ -80,11 +81,7 @@ static void push_ready(cf_loop *loop, cf__coro *co)
 
 static void ring_locked(cf_loop *loop)
 {
-    if (atomic_exchange_explicit(&loop->notified, 1, memory_order_relaxed) == 0) {
-        uint64_t one = 1;
-        ssize_t n = write(loop->evfd, &one, sizeof one);
-        (void)n;   /* EAGAIN: the counter is full, the loop will wake anyway */
-    }
+    cf__bell_ring(&loop->sleeping, loop->evfd);
 }
 
 void cf__loop_ring(cf_loop *loop)
@@ -200,9 +197,8 @@ static int wait_events(cf_loop *loop, struct epoll_event *evs, int max, uint64_t
  * small machine the thread that will complete the future may be queued on this CPU. */
 static bool spin_for_remote(cf_loop *loop)
 {
-    /* Watching: completers need not write the eventfd meanwhile. If nothing comes, poll_io
-     * clears notified and looks under rlock before it sleeps, as usual. */
-    atomic_store_explicit(&loop->notified, 1, memory_order_relaxed);
+    /* Watching, not announced: completers need not ring meanwhile. If nothing comes, poll_io
+     * announces the loop and looks under rlock before it sleeps, as usual. */
     uint64_t until = cf__mono_ns() + SPIN_NS;
     while (!atomic_load_explicit(&loop->remote_any, memory_order_relaxed)) {
         cf__timer *t = cf__timer_first(&loop->timers);
@@ -220,7 +216,7 @@ static void poll_io(cf_loop *loop, bool block)
     if (block && loop->future_waits && spin_for_remote(loop) && !loop->fd_waits)
         return;   /* it came: no syscall at all */
     if (block) {
-        atomic_store_explicit(&loop->notified, 0, memory_order_relaxed);
+        cf__bell_sleeping(&loop->sleeping);
         cf__lock_acquire(&loop->rlock);
         bool remote = !cf__list_empty(&loop->remote);
         cf__lock_release(&loop->rlock);
@@ -228,12 +224,12 @@ static void poll_io(cf_loop *loop, bool block)
     }
     struct epoll_event evs[EVENTS_PER_POLL];
     int n = wait_events(loop, evs, EVENTS_PER_POLL, timeout);
+    if (block)
+        atomic_store_explicit(&loop->sleeping, 0, memory_order_relaxed);   /* busy again */
     for (int i = 0; i < n; i++) {
         cf__coro *co = evs[i].data.ptr;
         if (!co) {
-            uint64_t v;
-            ssize_t r = read(loop->evfd, &v, sizeof v);
-            (void)r;
+            cf__bell_drain(loop->evfd);
             continue;
         }
         cf__parker_wake(&co->parker, 0);   /* ready, hang-up or error: cf_await_fd says 0 for all three */

@@ -51,7 +51,7 @@ struct cf_loop {
     cf__list         remote;
     size_t           nremote;              /* under rlock */
     atomic_bool      remote_any;           /* remote is not empty: a hint, read without rlock */
-    atomic_int       notified;             /* the eventfd was written since the loop last slept */
+    _Atomic uint32_t sleeping;             /* the doorbell's word (common/doorbell.h) on evfd */
     atomic_bool      stop;
     bool             stop_seen;            /* the budget was cut to a stop (loop.c) */
     atomic_bool      running;

@@ -45,6 +45,7 @@
 #include "../ipc/bytering.h"
 #include "../ipc/pipe_raw.h"
 #include "map.h"
+#include "../common/doorbell.h"
 #include "process_manager.h"
 
 #define SPIN_NS   20000        /* keep looking this long after the last work before sleeping */
@@ -59,9 +60,7 @@
 
 void cf__pp_ring(cf__process_pool *p)
 {
-    uint64_t one = 1;
-    ssize_t r = write(p->doorbell, &one, sizeof one);
-    (void)r;            /* EAGAIN: already rung */
+    cf__bell_signal(p->doorbell);
 }
 
 /* ---- completing futures ---- */
@@ -832,7 +831,7 @@ static void run(cf__mgr *m)
             sched_yield();
             continue;
         }
-        atomic_store(&p->mgr_sleeping, 1);
+        cf__bell_sleeping(&p->mgr_sleeping);
         if (cds_wfcq_empty(&p->qhead, &p->qtail) && !any_readable(p)) {
             struct epoll_event ev[8];
             int ms = timeout < 0 ? -1 : timeout;
@@ -843,10 +842,7 @@ static void run(cf__mgr *m)
                 if (ev[i].data.u32 >= 2 && (int)ev[i].data.u32 - 2 < p->max_workers)
                     check_eof(m, (int)ev[i].data.u32 - 2);
         }
-        atomic_store(&p->mgr_sleeping, 0);
-        uint64_t v;
-        ssize_t r = read(p->doorbell, &v, sizeof v);
-        (void)r;
+        cf__bell_awake(&p->mgr_sleeping, p->doorbell);
         idle_since = (int64_t)cf__mono_ns();
     }
 }

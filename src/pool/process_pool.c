@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "../common/futex.h"
+#include "../common/doorbell.h"
 #include "process_pool.h"
 
 static int closed_reason(cf__process_pool *p) { return atomic_load(&p->closed); }
@@ -121,8 +122,7 @@ static cf_future *pp_submit(cf_executor *ex, cf_fn fn, void *arg, int kind, cons
     atomic_fetch_add_explicit(&p->submitted, 1, memory_order_relaxed);
     atomic_store_explicit(&f->word, CF_PENDING, memory_order_release);  /* see tp_submit */
     cds_wfcq_enqueue(&p->qhead, &p->qtail, &f->qnode);                 /* a full barrier */
-    if (atomic_load(&p->mgr_sleeping))
-        cf__pp_ring(p);
+    cf__bell_ring(&p->mgr_sleeping, p->doorbell);
     atomic_fetch_sub(&p->inflight, 1);
     return f;
 
@@ -289,7 +289,7 @@ CF_EXTERN cf_executor *cf_process_pool_new(const cf_pool_opts *opts)
         err = ENOMEM;
         goto fail;
     }
-    if ((p->doorbell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+    if ((p->doorbell = cf__bell_open()) < 0) {
         err = errno;
         goto fail;
     }

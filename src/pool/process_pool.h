@@ -96,10 +96,10 @@ struct cf__process_pool {
     _Atomic int      closed;         /* 0, ESHUTDOWN or CF_EBROKEN */
     cf__backlog      backlog;        /* max_pending */
     atomic_bool      cancel_futures, terminating;
-    /* The manager sleeps in epoll; whoever gives it work while mgr_sleeping writes the doorbell
-     * (Dekker: the waker's enqueue/flag store, then this load; the manager's store, then its
-     * re-check of the queue; all seq_cst). */
-    alignas(64) _Atomic int mgr_sleeping;
+    /* The manager sleeps in epoll on the doorbell (common/doorbell.h): a submit rings it after
+     * its enqueue (a full barrier); the manager announces itself, then re-checks the queue.
+     * Closing and cancelling signal it unconditionally: its re-check does not look at them. */
+    alignas(64) _Atomic uint32_t mgr_sleeping;
     int doorbell;
 
     /* Counters (the manager and the future hooks). */
@@ -139,7 +139,7 @@ bool  cf__pp_revoke(cf__process_pool *p, cf_future *f);
 bool  cf__pp_on_manager(cf__process_pool *p);
 /* process_manager.c */
 void *cf__pp_manager_main(void *arg);
-void  cf__pp_ring(cf__process_pool *p);             /* wakes the manager if it sleeps */
+void  cf__pp_ring(cf__process_pool *p);             /* wakes the manager, asleep or about to be */
 /* process_worker.c: the worker process's main (a cf__fs_worker_fn). */
 void  cf__pp_worker_main(void *ctx, int idx, const cf__pipe_raw *raw);
 
