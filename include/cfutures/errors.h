@@ -14,7 +14,7 @@ enum { CF_EBROKEN = 0x10000,       /* executor unusable (failed initializer, ...
 
 /* A static, human-readable text for a cfutures code or an errno value; never NULL.
  * Thread-safe (unlike strerror), never blocks. */
-CF_EXTERN const char *cf_strerror(int err);  /* also knows the errno values */
+CF_EXTERN const char *cf_strerror(int err);
 
 #ifdef __cplusplus
 }

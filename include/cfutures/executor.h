@@ -30,7 +30,7 @@ typedef struct cf_pool_opts {
  * the pool: pending futures fail with CF_EBROKEN). Threads are named "<name>-N" (truncated to 15
  * bytes). The name is copied. NULL opts: defaults. NULL + errno EINVAL (max_workers < 0) | ENOMEM.
  * A thread pool does not survive fork(): use it in the process that created it. */
-CF_EXTERN cf_executor *cf_thread_pool_new(const cf_pool_opts *opts); /* NULL opts: defaults; NULL + errno on failure */
+CF_EXTERN cf_executor *cf_thread_pool_new(const cf_pool_opts *opts);
 /* A process pool: max_workers processes (0: the number of CPUs), forked from a single-threaded
  * fork server that is itself forked, by a thread the pool owns, when the pool is created.
  * Workers are started at creation and replaced when they die (crash, exit, SIGKILL: only the
@@ -49,25 +49,27 @@ CF_EXTERN cf_executor *cf_thread_pool_new(const cf_pool_opts *opts); /* NULL opt
  * (max_workers < 0), ENOMEM, EAGAIN (a process or thread could not be started), EMFILE/ENFILE
  * (out of descriptors): never a pool with fewer workers than asked. Does not survive fork(), like thread pools: a
  * task running in a worker cannot submit to the pool (cf_submit there fails with EPERM). */
-CF_EXTERN cf_executor *cf_process_pool_new(const cf_pool_opts *opts);  /* NULL + errno on failure */
+CF_EXTERN cf_executor *cf_process_pool_new(const cf_pool_opts *opts);
 
 /* Schedules fn(arg); returns a new future (the caller owns one reference) that ends FINISHED with
- * fn's return value, failed (cf_task_fail), or CANCELLED. With max_pending, blocks while that many
- * tasks wait to start, except when called from one of the pool's own workers.
- * NULL + errno: ESHUTDOWN, CF_EBROKEN, ENOMEM, EINVAL (NULL ex or fn), or EAGAIN when no worker
- * thread could be started at all. */
-CF_EXTERN cf_future   *cf_submit(cf_executor *ex, cf_fn fn, void *arg); /* NULL + errno: ESHUTDOWN, CF_EBROKEN, ENOMEM, EINVAL */
-/* cf_submit with a bound on the max_pending wait: NULL + errno EAGAIN (timeout 0, full) or
- * ETIMEDOUT besides cf_submit's errors. */
+ * fn's return value, failed (cf_task_fail), or CANCELLED. With max_pending, waits while that many
+ * tasks wait to start (a thread sleeps, a coroutine suspends), except when called from one of the
+ * pool's own workers. NULL + errno: ESHUTDOWN, CF_EBROKEN, ENOMEM, EINVAL (NULL ex or fn),
+ * ECANCELED (the calling coroutine was cancelled while it waited for a slot), EPERM (from a
+ * process pool's worker), or EAGAIN when no worker thread could be started at all. */
+CF_EXTERN cf_future   *cf_submit(cf_executor *ex, cf_fn fn, void *arg);
+/* cf_submit with a bound on the max_pending wait (a deadline scope cuts it too): NULL + errno
+ * EAGAIN (timeout 0, full) or ETIMEDOUT besides cf_submit's errors. */
 CF_EXTERN cf_future   *cf_submit_timeout(cf_executor *ex, cf_fn fn, void *arg, double timeout);
 /* results[i] = fn(args[i]) for i < n, in chunks of chunksize items per task (0 means 1), waiting
  * up to timeout in all. Returns 0, or the first error in argument order (a task's cf_task_fail
  * error, ETIMEDOUT, or a submit error); then the tasks not yet started are cancelled and results
  * past the failing item are left as they were. After cf_map returns, whatever it returned, no task
- * touches args or results. EINVAL for NULL ex/fn or NULL arrays with n > 0. */
+ * touches args or results. In a coroutine, submitting and collecting suspend it (ECANCELED if it
+ * is cancelled meanwhile: the tasks not started are cancelled as for an error).
+ * EINVAL for NULL ex/fn or NULL arrays with n > 0. */
 CF_EXTERN int  cf_map(cf_executor *ex, cf_fn fn, void *const *args, void **results, size_t n,
                       size_t chunksize, double timeout);
-     /* results[i] = fn(args[i]); 0, or the first error in argument order; on ETIMEDOUT what has not started is cancelled */
 /* Bytes tasks: fn gets a copy of the argument bytes and returns malloc'd result bytes (or
  * {NULL, 0} for an empty result; {NULL, n > 0} fails the task with ENOMEM), which the executor
  * frees. On a process pool the bytes travel to the worker and back through shared memory. */
@@ -75,26 +77,28 @@ typedef struct cf_bytes { void *data; size_t len; } cf_bytes;
 typedef cf_bytes (*cf_bytes_fn)(const void *arg, size_t len); /* data is malloc'd (or NULL); the pool frees it */
 /* cf_submit for bytes: arg (len bytes, may be NULL when len is 0) is copied before the call
  * returns. Works on every executor. NULL + errno as cf_submit. */
-CF_EXTERN cf_future *cf_submit_bytes(cf_executor *ex, cf_bytes_fn fn, const void *arg, size_t len); /* any executor; arg is copied */
-/* Waits like cf_future_result, then gives the result bytes: *data lives as long as f (NULL for
- * an empty result). cf_future_result's value for such a future is the same data pointer. */
+CF_EXTERN cf_future *cf_submit_bytes(cf_executor *ex, cf_bytes_fn fn, const void *arg, size_t len);
+/* Waits like cf_future_result (a coroutine suspends), then gives the result bytes: *data lives as
+ * long as f (NULL for an empty result). cf_future_result's value for such a future is the same
+ * data pointer. 0 | ETIMEDOUT | ECANCELED | EDEADLK | the task's error | EINVAL (f is not a bytes
+ * task's future). */
 CF_EXTERN int cf_future_bytes(cf_future *f, double timeout, const void **data, size_t *len);
-    /* 0 | ETIMEDOUT | ECANCELED | the task's error | EINVAL if f is not a bytes task; *data lives as long as f */
 
 /* Stops accepting work (later submits fail with ESHUTDOWN). cancel_futures: every pending future
  * is cancelled and running tasks see cf_task_cancelled(). wait: returns once every task still
- * queued has run and the workers have exited; called from one of the pool's own tasks it does not
- * wait for the calling task. Idempotent; safe from several threads. NULL: no-op. */
+ * queued has run and the workers have exited (a coroutine suspends meanwhile; neither a cancel nor
+ * a deadline scope cuts it); called from one of the pool's own tasks it does not wait for the
+ * calling task. Idempotent; safe from several threads. NULL: no-op. */
 CF_EXTERN void cf_executor_shutdown(cf_executor *ex, bool wait, bool cancel_futures);
-/* Stop now (Python 3.14's terminate_workers). */
+/* Stop now (Python 3.14's terminate_workers): pending futures are cancelled (CF_CANCELLED),
+ * running tasks are killed with their workers and fail with ECANCELED (CF_FINISHED), no worker is
+ * replaced; then it waits as shutdown(wait) does. On a thread pool: cancels pending and flags
+ * running tasks (threads cannot be killed), and waits for them. */
 CF_EXTERN void cf_executor_terminate(cf_executor *ex);
-    /* stop now (Python 3.14's terminate_workers): pending futures are cancelled, running tasks are
-       killed with their workers and fail with ECANCELED, no worker is replaced; then as after shutdown.
-       On a thread pool: cancels pending and flags running tasks (threads cannot be killed).
-       Pending futures end CF_CANCELLED; killed running ones end CF_FINISHED with error ECANCELED. */
-/* shutdown(wait = true), then frees the executor. From one of its own tasks, the memory is
- * released when that task's worker exits. Futures stay valid (they are reference-counted). */
-CF_EXTERN void cf_executor_free(cf_executor *ex);   /* shutdown(wait = true), then free; NULL is a no-op */
+/* shutdown(wait = true) (a coroutine suspends), then frees the executor. NULL: no-op. From one of
+ * its own tasks, the memory is released when that task's worker exits. Futures stay valid (they
+ * are reference-counted). */
+CF_EXTERN void cf_executor_free(cf_executor *ex);
 
 typedef struct cf_pool_stats {            /* a consistent-enough snapshot, for progress and monitoring */
     size_t pending, running, completed, failed, cancelled;
@@ -102,7 +106,7 @@ typedef struct cf_pool_stats {            /* a consistent-enough snapshot, for p
 } cf_pool_stats;
 /* completed: finished with a result; failed: finished with an error; pending: waiting to start
  * (cancelled ones not counted). Never blocks. 0 | EINVAL (NULL ex or out). */
-CF_EXTERN int  cf_executor_stats(cf_executor *ex, cf_pool_stats *out);  /* 0 | EINVAL */
+CF_EXTERN int  cf_executor_stats(cf_executor *ex, cf_pool_stats *out);
 
 #ifdef __cplusplus
 }

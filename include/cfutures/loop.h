@@ -73,10 +73,12 @@ CF_EXTERN void       cf_loop_stop(cf_loop *loop);
 
 /* Waits for f. In a coroutine it suspends; elsewhere it blocks like cf_future_result.
  * 0 (*value set) | ETIMEDOUT | ECANCELED (f was cancelled, or this coroutine was: ask
- * cf_task_cancelled()) | the future's error | EINVAL. A timeout cancels nothing. */
+ * cf_task_cancelled()) | EDEADLK (f is the coroutine's own future) | the future's error | EINVAL.
+ * A timeout cancels nothing. */
 CF_EXTERN int  cf_await(cf_future *f, double timeout, void **value);
-/* asyncio.sleep: 0 | ECANCELED. In a coroutine it suspends
- * (seconds <= 0: like cf_yield); elsewhere it sleeps the thread. EINVAL for NaN. */
+/* asyncio.sleep: 0 | ECANCELED | ETIMEDOUT (a deadline scope's deadline came first: sync.h) |
+ * EINVAL for NaN. In a coroutine it suspends (seconds <= 0: like cf_yield); elsewhere it sleeps
+ * the thread. */
 CF_EXTERN int  cf_sleep(double seconds);
 /* Lets the other ready coroutines run, then resumes this one: 0 | ECANCELED. Outside a coroutine
  * it is sched_yield(). */

@@ -32,19 +32,21 @@ typedef struct cf_pipe cf_pipe;
  * through the ring in pieces, transparently. Several queued messages share the ring, each
  * costing a 16-byte header plus its length padded to 8 (plus a small fixed reserve per ring).
  * 0 | EINVAL (NULL outputs, capacity over 2 GiB) | ENOMEM | EMFILE/ENFILE (out of descriptors). */
-CF_EXTERN int  cf_pipe_new(size_t capacity, cf_pipe **end0, cf_pipe **end1); /* bytes per direction; 0: 1 MiB */
-/* Sends len bytes (copied) to the other end, waiting up to timeout for ring space.
- * 0 | EAGAIN (timeout 0, no room) | ETIMEDOUT | EPIPE (the peer is gone) | EINVAL |
- * EMSGSIZE (len over PTRDIFF_MAX) | EPROTO (the channel is corrupt, see above).
+CF_EXTERN int  cf_pipe_new(size_t capacity, cf_pipe **end0, cf_pipe **end1);
+/* Sends len bytes (copied) to the other end, waiting up to timeout for ring space (a coroutine
+ * suspends: its loop watches the ring's doorbell and the peer). Senders on one end take turns.
+ * 0 | EAGAIN (timeout 0, no room, or another sender of this end busy) | ETIMEDOUT | ECANCELED
+ * (the calling coroutine was cancelled) | EPIPE (the peer is gone) | EINVAL | EMSGSIZE (len over
+ * PTRDIFF_MAX) | EPROTO (the channel is corrupt, see above).
  * All or nothing: on an error the receiver never sees any part of this message. */
-CF_EXTERN int  cf_pipe_send(cf_pipe *p, const void *msg, size_t len, double timeout); /* 0 | EAGAIN | ETIMEDOUT | EPIPE */
-/* Receives the next message: *msg is malloc'd (never NULL on success, even for 0 bytes), the
- * caller frees it. Messages sent before the peer died are still delivered.
- * 0 | EAGAIN (timeout 0, none) | ETIMEDOUT | EPIPE (peer gone, nothing left) | ENOMEM (the
- * message was dropped) | EINVAL | EPROTO (the channel is corrupt). Memory for a message grows
- * with the bytes that arrive, whatever length its header announces. */
+CF_EXTERN int  cf_pipe_send(cf_pipe *p, const void *msg, size_t len, double timeout);
+/* Receives the next message, waiting up to timeout (a coroutine suspends): *msg is malloc'd
+ * (never NULL on success, even for 0 bytes), the caller frees it. Messages sent before the peer
+ * died are still delivered. 0 | EAGAIN (timeout 0, none) | ETIMEDOUT | ECANCELED (the calling
+ * coroutine was cancelled; the message stays for the next call) | EPIPE (peer gone, nothing
+ * left) | ENOMEM (the message was dropped) | EINVAL | EPROTO (the channel is corrupt). Memory for
+ * a message grows with the bytes that arrive, whatever length its header announces. */
 CF_EXTERN int  cf_pipe_recv(cf_pipe *p, void **msg, size_t *len, double timeout);
-     /* *msg is malloc'd, the caller frees it; 0 | EAGAIN | ETIMEDOUT | EPIPE (peer gone, nothing left) */
 /* A file descriptor that poll/epoll report readable when a message (or the start of one larger
  * than the ring) is waiting, or when the peer is gone; owned by the pipe. -1 for NULL.
  * Asking for it switches this end to exact readiness, which costs the sender a syscall per
@@ -61,21 +63,24 @@ typedef struct cf_mpqueue cf_mpqueue;
  * over by the next waiter within ~10 ms; one that is stopped (SIGSTOP) costs the others their
  * timeouts, never a hang past them. A put or get in flight when its process is killed either
  * happened whole or not at all. */
-CF_EXTERN cf_mpqueue *cf_mpqueue_new(size_t capacity);                     /* bytes; 0: 1 MiB */
-/* 0 | EAGAIN (timeout 0: full, or the lock held by another for ~10 ms) | ETIMEDOUT |
- * EPIPE (closed) | EMSGSIZE (len > capacity) | EINVAL | EPROTO (the queue is corrupt).
- * In a coroutine, put and get suspend it while they wait (retrying, as cf_queue does: see
- * queue.h), and return ECANCELED if it is cancelled. cf_pipe calls do not (a message larger than
- * the ring needs the sender to wait in place): in a coroutine, use timeout 0 and cf_await_fd on
- * cf_pipe_fd. */
-CF_EXTERN int  cf_mpqueue_put(cf_mpqueue *q, const void *msg, size_t len, double timeout); /* 0 | EAGAIN | ETIMEDOUT | EPIPE (closed) | EMSGSIZE (len > capacity) */
-/* *msg malloc'd, caller frees. 0 | EAGAIN | ETIMEDOUT | EPIPE (closed and drained) | ENOMEM |
- * EINVAL | EPROTO (the queue is corrupt). */
-CF_EXTERN int  cf_mpqueue_get(cf_mpqueue *q, void **msg, size_t *len, double timeout);      /* 0 | EAGAIN | ETIMEDOUT | EPIPE (closed and drained) */
-/* For every process: later puts fail with EPIPE, gets drain what is left then fail with EPIPE. */
-CF_EXTERN void cf_mpqueue_close(cf_mpqueue *q);   /* for every process: puts fail with EPIPE, gets drain then EPIPE */
+CF_EXTERN cf_mpqueue *cf_mpqueue_new(size_t capacity);
+/* Adds a copy of msg, waiting up to timeout for room. A thread sleeps on a shared futex; a
+ * coroutine suspends on the queue's doorbell (an eventfd inherited by forked processes), woken by
+ * the get of any process. While another process holds the queue's lock (for a copy) a coroutine
+ * naps (20 us doubling to 1 ms): a futex is nothing a loop can watch.
+ * 0 | EAGAIN (timeout 0: full, or the lock held by another for ~10 ms) | ETIMEDOUT | ECANCELED
+ * (the calling coroutine was cancelled) | EPIPE (closed) | EMSGSIZE (len > capacity) | EINVAL |
+ * EPROTO (the queue is corrupt). */
+CF_EXTERN int  cf_mpqueue_put(cf_mpqueue *q, const void *msg, size_t len, double timeout);
+/* Takes the next message, waiting up to timeout as cf_mpqueue_put does (a coroutine suspends);
+ * *msg malloc'd, caller frees. 0 | EAGAIN | ETIMEDOUT | ECANCELED | EPIPE (closed and drained) |
+ * ENOMEM | EINVAL | EPROTO (the queue is corrupt). */
+CF_EXTERN int  cf_mpqueue_get(cf_mpqueue *q, void **msg, size_t *len, double timeout);
+/* For every process: later puts fail with EPIPE, gets drain what is left then fail with EPIPE.
+ * Takes the queue's lock as long as it must (a coroutine naps while another process holds it). */
+CF_EXTERN void cf_mpqueue_close(cf_mpqueue *q);
 /* Releases this process's handle (its mapping). NULL: no-op. */
-CF_EXTERN void cf_mpqueue_free(cf_mpqueue *q);    /* this process's handle */
+CF_EXTERN void cf_mpqueue_free(cf_mpqueue *q);
 
 #ifdef __cplusplus
 }

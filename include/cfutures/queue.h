@@ -20,9 +20,9 @@
  * it. Items left in a queue are not freed by it (they are the caller's pointers).
  *
  * In a coroutine (loop.h), a put, get or join that has to wait suspends the coroutine instead of
- * blocking its loop: it retries and naps the coroutine (20 us, doubling up to 1 ms) until it can
- * go on or the timeout passes, so coroutines of one loop can feed each other through a queue. It
- * returns ECANCELED if the coroutine is cancelled meanwhile. */
+ * blocking its loop, and the peer operation wakes it (threads and coroutines wait in one line,
+ * served in the order they came), so coroutines of one loop feed each other through a queue at
+ * the cost of a context switch. It returns ECANCELED if the coroutine is cancelled meanwhile. */
 #ifndef CFUTURES_QUEUE_H
 #define CFUTURES_QUEUE_H
 
@@ -34,43 +34,49 @@ extern "C" {
 
 typedef struct cf_lfqueue cf_lfqueue;
 /* A new empty queue. NULL + errno ENOMEM. */
-CF_EXTERN cf_lfqueue *cf_lfqueue_new(void);                     /* NULL + errno ENOMEM */
+CF_EXTERN cf_lfqueue *cf_lfqueue_new(void);
 /* Appends item (any pointer, NULL included). Wait-free except when a node must be allocated.
  * 0 | ENOMEM | EINVAL (NULL q). */
-CF_EXTERN int   cf_lfqueue_push(cf_lfqueue *q, void *item);     /* 0 | ENOMEM */
+CF_EXTERN int   cf_lfqueue_push(cf_lfqueue *q, void *item);
 /* Takes the oldest item. Never sleeps; consumers serialize on a short internal lock.
  * 0 | EAGAIN when empty (a push still in progress may count as not there yet) | EINVAL. */
-CF_EXTERN int   cf_lfqueue_pop(cf_lfqueue *q, void **item);     /* 0 | EAGAIN when empty */
+CF_EXTERN int   cf_lfqueue_pop(cf_lfqueue *q, void **item);
 /* A snapshot: true when no item is there. NULL q reads as empty. */
 CF_EXTERN bool  cf_lfqueue_empty(cf_lfqueue *q);
 /* Frees the queue and its nodes. NULL: no-op. */
-CF_EXTERN void  cf_lfqueue_free(cf_lfqueue *q);                 /* items left are not freed */
+CF_EXTERN void  cf_lfqueue_free(cf_lfqueue *q);
 
 typedef struct cf_queue cf_queue;
 typedef int (*cf_cmp_fn)(const void *a, const void *b);   /* < 0: a comes out first */
-/* Constructors: maxsize 0 = unbounded. NULL + errno ENOMEM | EINVAL (NULL cmp). A bounded FIFO
- * of up to 65,536 items is a preallocated lock-free ring (16 bytes a slot: 1 MiB for 65,536);
- * every other queue's storage grows on demand, never past maxsize slots. */
-CF_EXTERN cf_queue *cf_queue_new(size_t maxsize);                    /* FIFO; 0 = unbounded */
+/* A FIFO queue; maxsize 0 = unbounded. NULL + errno ENOMEM. A bounded FIFO of up to 65,536
+ * items is a preallocated lock-free ring (16 bytes a slot: 1 MiB for 65,536); every other
+ * queue's storage grows on demand, never past maxsize slots. */
+CF_EXTERN cf_queue *cf_queue_new(size_t maxsize);
+/* A LIFO queue (a stack); maxsize 0 = unbounded. NULL + errno ENOMEM. */
 CF_EXTERN cf_queue *cf_queue_new_lifo(size_t maxsize);
 /* Priority queue: the item for which cmp says "first" comes out first; equal items come out in
- * insertion order. cmp receives the item pointers themselves. */
+ * insertion order. cmp receives the item pointers themselves. NULL + errno ENOMEM | EINVAL
+ * (NULL cmp). */
 CF_EXTERN cf_queue *cf_queue_new_priority(size_t maxsize, cf_cmp_fn cmp);
-/* Adds item, waiting up to timeout while the queue is full. Wakes one waiting getter.
- * 0 | EAGAIN (timeout 0, full) | ETIMEDOUT | EPIPE (shut down; takes precedence) | ENOMEM
- * (growing storage) | EINVAL. */
-CF_EXTERN int    cf_queue_put(cf_queue *q, void *item, double timeout);   /* 0 | EAGAIN (timeout 0, full) | ETIMEDOUT | EPIPE (shut down) */
-/* Removes the next item, waiting up to timeout while the queue is empty. Wakes one waiting
- * putter. After shutdown it still drains what is left, then returns EPIPE.
- * 0 | EAGAIN (timeout 0, empty) | ETIMEDOUT | EPIPE (shut down and drained) | EINVAL. */
-CF_EXTERN int    cf_queue_get(cf_queue *q, double timeout, void **item);  /* 0 | EAGAIN (timeout 0, empty) | ETIMEDOUT | EPIPE (shut down and drained) */
+/* Adds item, waiting up to timeout while the queue is full (a coroutine suspends until a get makes
+ * room). Wakes one waiting getter, thread or coroutine, in the order they came.
+ * 0 | EAGAIN (timeout 0, full) | ETIMEDOUT | ECANCELED (the calling coroutine was cancelled) |
+ * EPIPE (shut down; takes precedence) | ENOMEM (growing storage) | EINVAL. */
+CF_EXTERN int    cf_queue_put(cf_queue *q, void *item, double timeout);
+/* Removes the next item, waiting up to timeout while the queue is empty (a coroutine suspends
+ * until a put wakes it: no polling, no wake-ups while idle). Wakes one waiting putter. After
+ * shutdown it still drains what is left, then returns EPIPE. 0 | EAGAIN (timeout 0, empty) |
+ * ETIMEDOUT | ECANCELED (the calling coroutine was cancelled) | EPIPE (shut down and drained) |
+ * EINVAL. */
+CF_EXTERN int    cf_queue_get(cf_queue *q, double timeout, void **item);
 /* Items in the queue now (0 for NULL). */
 CF_EXTERN size_t cf_queue_size(cf_queue *q);
 /* One item taken by get is fully processed (Python's task_done). Wakes joiners at zero.
  * 0 | EINVAL when called more times than items were put (or NULL q). */
-CF_EXTERN int    cf_queue_task_done(cf_queue *q);                   /* 0 | EINVAL when called more times than items were put */
-/* Waits until every item put has been marked task_done. 0 | ETIMEDOUT | EINVAL. */
-CF_EXTERN int    cf_queue_join(cf_queue *q, double timeout);        /* 0 | ETIMEDOUT */
+CF_EXTERN int    cf_queue_task_done(cf_queue *q);
+/* Waits until every item put has been marked task_done (a coroutine suspends).
+ * 0 | ETIMEDOUT | ECANCELED (the calling coroutine was cancelled) | EINVAL. */
+CF_EXTERN int    cf_queue_join(cf_queue *q, double timeout);
 /* Python 3.13's shutdown: later puts fail with EPIPE; gets drain what is left, then EPIPE.
  * immediate: what is left is dropped at once (and counted as task_done, which may release
  * joiners) and gets fail with EPIPE at once. Every blocked put and get wakes. Idempotent;

@@ -52,7 +52,7 @@ CF_EXTERN cf_future *cf_submit_bytes(cf_executor *ex, cf_bytes_fn fn, const void
     if (len)
         memcpy(job->data, arg, len);
     cf__deadline d;
-    cf__deadline_init(&d, CF_FOREVER);
+    cf__wait_deadline(&d, CF_FOREVER);   /* max_pending's wait: a deadline scope cuts it */
     cf_future *f = ex->ops->submit(ex, cf__run_bytes_job, job, CF__KIND_BYTES, &d);
     if (!f)
         free(job);     /* errno from submit */
