@@ -2,7 +2,7 @@
 # test.sh: the README's second command, and what CI runs. Installs what is missing, then builds
 # and runs the whole suite three times: a normal build with warnings as errors, AddressSanitizer +
 # UndefinedBehaviorSanitizer, and ThreadSanitizer. It also checks the issues' exact declarations
-# (when ../shared/contract is there) and that an installed cfutures is found by pkg-config and by
+# (when ../shared/contract is there) and the layering of src/ (tools/layers.sh), that an installed cfutures is found by pkg-config and by
 # CMake's find_package, runs the coroutine tests once more over the portable ucontext switch, runs
 # each libFuzzer target for 30 s (tools/fuzz.sh) and the one-minute soak (tools/soak.sh), and runs
 # the pool and coroutine examples under valgrind (uninitialised bytes sent, leaks).
@@ -91,6 +91,8 @@ valgrind_check() {
 }
 
 contract_check() {
+    echo "=== layers (docs/design.md)"
+    bash "$root/tools/layers.sh"
     local check="$root/../shared/contract/check"
     if [ -x "$check" ]; then
         echo "=== contract"

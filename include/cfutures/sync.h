@@ -18,13 +18,16 @@
 #include <stddef.h>
 
 #include "common.h"
-#include "executor.h"
 #include "future.h"
-#include "loop.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* From executor.h and loop.h, repeated (C11 allows it) so that this header needs neither. */
+typedef struct cf_executor cf_executor;
+typedef struct cf_loop cf_loop;
+typedef void *(*cf_fn)(void *arg);
 
 /* ---- cf_lock: asyncio.Lock / threading.Lock ---- */
 

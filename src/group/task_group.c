@@ -18,6 +18,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "cfutures/executor.h"
+#include "cfutures/loop.h"
 #include "cfutures/sync.h"
 #include "../future/future.h"
 #include "../wait/waitq.h"
