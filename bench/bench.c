@@ -682,5 +682,6 @@ int main(int argc, char **argv)
     figure("ipc: 64-byte round trip", "pipe(2)", "us", pipe2_pingpong);
     process_pool_figures();
     loop_figures();
+    sync_figures();
     return 0;
 }

@@ -26,5 +26,6 @@ void   latency_samples(cf_executor *ex);
 
 void   process_pool_figures(void);      /* bench_process.c */
 void   loop_figures(void);              /* bench_loop.c */
+void   sync_figures(void);              /* bench_sync.c */
 
 #endif

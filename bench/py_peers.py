@@ -4,6 +4,7 @@ multiprocessing.Pool on the figures bench.c measures, printed as the same TSV ro
 median, min, max, unit, reps). Python is 100-1000x slower per task, so it runs fewer tasks than
 the C figures (the row names say how many) and reports the rate, which does not depend on it."""
 import asyncio
+import threading
 import statistics
 import sys
 import time
@@ -138,6 +139,64 @@ def asyncio_executor_latency(n=500):
     return asyncio.run(main())
 
 
+def asyncio_queue_round_trip(n=20_000):
+    # Two tasks ping-ponging through two asyncio.Queue: microseconds per round trip.
+    async def main():
+        a, b = asyncio.Queue(16), asyncio.Queue(16)
+
+        async def ping():
+            for i in range(n):
+                await a.put(i)
+                assert await b.get() == i
+
+        async def pong():
+            for _ in range(n):
+                await b.put(await a.get())
+
+        t0 = time.perf_counter()
+        await asyncio.gather(pong(), ping())
+        return time.perf_counter() - t0
+    return asyncio.run(main()) / n * 1e6
+
+
+def threading_event_round_trip(n=20_000):
+    # Two threads ping-ponging through two threading.Event: microseconds per round trip.
+    ea, eb = threading.Event(), threading.Event()
+
+    def ponger():
+        for _ in range(n):
+            ea.wait()
+            ea.clear()
+            eb.set()
+
+    t = threading.Thread(target=ponger)
+    t.start()
+    t0 = time.perf_counter()
+    for _ in range(n):
+        ea.set()
+        eb.wait()
+        eb.clear()
+    dt = time.perf_counter() - t0
+    t.join()
+    return dt / n * 1e6
+
+
+def asyncio_lock_hand_offs(holders=100, holds=200):
+    # 100 tasks taking an asyncio.Lock and holding it across a yield: hand-offs per second.
+    async def main():
+        lock = asyncio.Lock()
+
+        async def holder():
+            for _ in range(holds):
+                async with lock:
+                    await asyncio.sleep(0)
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(holder() for _ in range(holders)))
+        return time.perf_counter() - t0
+    return holders * holds / asyncio.run(main())
+
+
 def figure(fig, unit, fn, impl="Python ThreadPoolExecutor", reps=REPS):
     if FILTER not in fig:
         return
@@ -169,5 +228,11 @@ if __name__ == "__main__":
            lambda: asyncio_executor_latency()[250], "Python asyncio run_in_executor")
     figure("coroutine: await an idle thread pool's future, submit->result p99", "us",
            lambda: asyncio_executor_latency()[494], "Python asyncio run_in_executor")
+    figure("wait: two coroutines ping-pong through two cf_queue, round trip", "us",
+           asyncio_queue_round_trip, "Python asyncio.Queue")
+    figure("wait: two threads ping-pong through two events, round trip", "us",
+           threading_event_round_trip, "Python threading.Event")
+    figure("wait: lock hand-off among 100 coroutines holding it across a yield", "hand-offs/s",
+           asyncio_lock_hand_offs, "Python asyncio.Lock")
     figure("cpu-bound: primes below 20M in 64 chunks, 2 workers", "numbers/s", proc_primes,
            PPE + " (pure Python, below 1M)", min(REPS, 3))

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """report.py: turns bench TSV rows (stdin) into a markdown table with cfutures' advantage over
 each peer measured in the same run: throughput ratio cfutures/peer, latency ratio peer/cfutures
-(so > 1 always means cfutures is better). Writes the table to stdout."""
+(so > 1 always means cfutures is better; for costs such as wake-ups/s, peer/cfutures too). Writes the table to stdout."""
 import sys
 from collections import OrderedDict
 
 
 def fmt(v, unit):
+    if unit == "wakeups/s":
+        return f"{v:.1f} {unit}"
     if unit == "us":
         return f"{v:.1f} us"
     for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
@@ -14,6 +16,8 @@ def fmt(v, unit):
             return f"{v / div:.2f} {suffix}{unit}"
     return f"{v:.0f} {unit}"
 
+
+LOWER_IS_BETTER = ("us", "wakeups/s")   # latencies and costs: the peer's / cfutures'
 
 rows = OrderedDict()
 for line in sys.stdin:
@@ -30,7 +34,9 @@ for fig, impls in rows.items():
     for impl, med, lo, hi, unit, reps in impls:
         if cf is None or impl == "cfutures":
             ratio = ""
-        elif unit == "us":
+        elif unit in LOWER_IS_BETTER and cf[1] == 0:
+            ratio = "cfutures: none"
+        elif unit in LOWER_IS_BETTER:
             ratio = f"{med / cf[1]:.2f}x"
         else:
             ratio = f"{cf[1] / med:.2f}x"

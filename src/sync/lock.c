@@ -35,6 +35,8 @@ CF_EXTERN int cf_lock_acquire(cf_lock *l, double timeout)
     cf__parker *me = cf__parker_self();
     if (cf__parker_take_cancel(me))
         return ECANCELED;
+    if (cf__mutex_trylock(&l->m, me))
+        return 0;                     /* free: no deadline to compute */
     cf__wait_deadline(&d, timeout);
     return cf__mutex_lock(&l->m, me, &d, true);
 }
@@ -44,6 +46,8 @@ CF_EXTERN int cf_lock_release(cf_lock *l)
     if (!l)
         return EINVAL;
     cf__parker *me = cf__parker_self();
+    if (cf__mutex_unlock_fast(&l->m, me))
+        return 0;
     if (!cf__mutex_held_by(&l->m, me))
         return EPERM;
     cf__mutex_unlock(&l->m, me);

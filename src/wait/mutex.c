@@ -29,12 +29,6 @@ void cf__mutex_init(cf__mutex *l)
     cf__waitq_init(&l->q);
 }
 
-static bool try_fast(cf__mutex *l, cf__parker *me)
-{
-    uintptr_t free_ = 0;
-    return atomic_compare_exchange_strong_explicit(&l->owner, &free_, (uintptr_t)me,
-                                                   memory_order_acquire, memory_order_relaxed);
-}
 
 /* user: a wait the caller asked for (cancellable, and EDEADLK for a thread's own lock). */
 static int acquire_slow(cf__mutex *l, cf__parker *me, const cf__deadline *d, bool user)
@@ -43,7 +37,7 @@ static int acquire_slow(cf__mutex *l, cf__parker *me, const cf__deadline *d, boo
     for (;;) {
         uintptr_t o = atomic_load_explicit(&l->owner, memory_order_relaxed);
         if (o == 0) {
-            if (try_fast(l, me)) {
+            if (cf__mutex_trylock(l, me)) {
                 cf__lock_release(&l->lk);
                 return 0;
             }
@@ -79,7 +73,7 @@ static int acquire_slow(cf__mutex *l, cf__parker *me, const cf__deadline *d, boo
 
 int cf__mutex_lock(cf__mutex *l, cf__parker *me, const cf__deadline *d, bool user)
 {
-    if (try_fast(l, me))
+    if (cf__mutex_trylock(l, me))
         return 0;
     return acquire_slow(l, me, d, user);
 }
@@ -91,9 +85,7 @@ bool cf__mutex_held_by(cf__mutex *l, cf__parker *p)
 
 void cf__mutex_unlock(cf__mutex *l, cf__parker *p)
 {
-    uintptr_t o = (uintptr_t)p;
-    if (atomic_compare_exchange_strong_explicit(&l->owner, &o, 0, memory_order_release,
-                                                memory_order_relaxed))
+    if (cf__mutex_unlock_fast(l, p))
         return;
     cf__lock_acquire(&l->lk);
     cf__waiter *w;

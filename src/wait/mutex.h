@@ -16,6 +16,22 @@ typedef struct cf__mutex {
 } cf__mutex;
 
 void cf__mutex_init(cf__mutex *m);
+
+/* The fast paths, inline: one CAS each way while nobody waits. */
+static inline bool cf__mutex_trylock(cf__mutex *m, cf__parker *me)
+{
+    uintptr_t free_ = 0;
+    return atomic_compare_exchange_strong_explicit(&m->owner, &free_, (uintptr_t)me,
+                                                   memory_order_acquire, memory_order_relaxed);
+}
+
+/* Releases m if me holds it and nobody waits: false otherwise (then cf__mutex_unlock). */
+static inline bool cf__mutex_unlock_fast(cf__mutex *m, cf__parker *me)
+{
+    uintptr_t mine = (uintptr_t)me;
+    return atomic_compare_exchange_strong_explicit(&m->owner, &mine, 0, memory_order_release,
+                                                   memory_order_relaxed);
+}
 /* Takes m for me by d. user: a wait the caller asked for (a cancel ends it; a coroutine that would
  * wait forever for its own thread's hold gets EDEADLK); else nothing but d cuts it.
  * 0 | EDEADLK (me holds it) | EAGAIN (d a poll) | ETIMEDOUT | ECANCELED. */

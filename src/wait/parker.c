@@ -115,12 +115,6 @@ int cf__parker_park(cf__parker *p, const cf__deadline *d, unsigned flags)
     return woken(p);
 }
 
-bool cf__parker_take_cancel(cf__parker *p)
-{
-    return atomic_load_explicit(&p->cancel_pending, memory_order_relaxed) &&
-           atomic_exchange_explicit(&p->cancel_pending, false, memory_order_relaxed);
-}
-
 void cf__parker_cancel(cf__parker *p)
 {
     atomic_store_explicit(&p->cancel_pending, true, memory_order_relaxed);
@@ -190,12 +184,7 @@ static const cf__parker_ops thread_ops = {
     .wait_fds = thread_wait_fds,
 };
 
-static CF__TLS cf__parker thread_parker = {
+CF__TLS cf__parker cf__parker_own = {
     .ops = &thread_ops,
     .scope_at = UINT64_MAX,
 };
-
-cf__parker *cf__parker_thread(void)
-{
-    return &thread_parker;
-}

@@ -67,11 +67,13 @@ struct cf__parker {
 /* The coroutine running on this thread, as its loop installed it, or NULL (a plain thread). */
 extern CF__TLS cf__parker *cf__parker_cur;
 
-cf__parker *cf__parker_thread(void);   /* this thread's own parker */
+/* This thread's own parker (initial-exec TLS: one %fs-relative address, no call). */
+extern CF__TLS cf__parker cf__parker_own;
+static inline cf__parker *cf__parker_thread(void) { return &cf__parker_own; }
 static inline cf__parker *cf__parker_self(void)
 {
     cf__parker *p = cf__parker_cur;
-    return p ? p : cf__parker_thread();
+    return p ? p : &cf__parker_own;
 }
 static inline bool cf__in_coroutine(void) { return cf__parker_cur != 0; }
 
@@ -92,8 +94,13 @@ bool cf__parker_wake(cf__parker *p, int reason);
 int  cf__parker_park(cf__parker *p, const cf__deadline *d, unsigned flags);
 /* Ends an armed wait without parking: r, unless a waker won meanwhile (then its reason). */
 int  cf__parker_unarm(cf__parker *p, int r);
-/* A cancel not yet delivered is taken: true once per cancel (threads: never). */
-bool cf__parker_take_cancel(cf__parker *p);
+/* A cancel not yet delivered is taken: true once per cancel (threads: never). Inline: every
+ * wait asks, most find nothing (one relaxed load). */
+static inline bool cf__parker_take_cancel(cf__parker *p)
+{
+    return atomic_load_explicit(&p->cancel_pending, memory_order_relaxed) &&
+           atomic_exchange_explicit(&p->cancel_pending, false, memory_order_relaxed);
+}
 /* For a coroutine's loop: marks a cancel pending and ends the wait it is in, if any. */
 void cf__parker_cancel(cf__parker *p);
 
