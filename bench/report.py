@@ -10,7 +10,7 @@ def fmt(v, unit):
     if unit == "wakeups/s":
         return f"{v:.1f} {unit}"
     if unit == "us":
-        return f"{v:.1f} us"
+        return f"{v:.2f} us" if v < 1 else f"{v:.1f} us"
     for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if v >= div:
             return f"{v / div:.2f} {suffix}{unit}"

@@ -2,8 +2,8 @@
  *
  * A coroutine is a function that runs on its own (small, lazily committed) stack and can suspend
  * at an await without blocking the thread: cf_await, cf_sleep, cf_yield, cf_await_fd, cf_gather,
- * and, inside a coroutine, cf_future_result, cf_wait and cf_as_completed_next all suspend the
- * coroutine and let the loop run others. A loop is single-threaded: its coroutines all run on the
+ * and every other call of the library that waits (futures, queues, pipes, pools, the locks and
+ * events of sync.h) suspends the coroutine and lets the loop run others. A loop is single-threaded: its coroutines all run on the
  * thread that called cf_loop_run / cf_loop_run_until_complete, one at a time. They can await any
  * future, whoever completes it: another coroutine, a thread pool, a process pool, or
  * cf_future_set_result from any thread (the completing thread wakes the loop).
