@@ -289,6 +289,64 @@ START_TEST(loop_without_memory)
 }
 END_TEST
 
+/* The synchronization objects, deadline scopes (past their inline two) and task groups. */
+START_TEST(sync_without_memory)
+{
+    for (long k = 0; k < 12; k++) {
+        inject(k);
+        errno = 0;
+        cf_lock *l = cf_lock_new();
+        int el = errno;
+        cf_event *e = cf_event_new();
+        cf_semaphore *sem = cf_semaphore_new(1, 0);
+        cf_condition *c = cf_condition_new(NULL);   /* two allocations: itself and its lock */
+        cf_barrier *b = cf_barrier_new(1);
+        int toks[6], ntok = 0, et = 0;
+        for (int i = 0; i < 6; i++) {
+            int t = cf_scope_enter(10);
+            if (t < 0) {
+                et = errno;
+                break;
+            }
+            toks[ntok++] = t;
+        }
+        cf_task_group *g = cf_task_group_new();
+        cf_future *f = cf_future_new();
+        int ra = g && f ? cf_task_group_add(g, f) : 0;
+        stop();
+        ck_assert(l || el == ENOMEM);
+        ck_assert(ntok == 6 || et == ENOMEM);
+        ck_assert(ra == 0 || ra == ENOMEM);
+        if (l) {
+            ck_assert_int_eq(cf_lock_acquire(l, 0), 0);
+            ck_assert_int_eq(cf_lock_release(l), 0);
+        }
+        if (c) {
+            ck_assert_int_eq(cf_lock_acquire(cf_condition_lock(c), 0), 0);
+            ck_assert_int_eq(cf_condition_wait(c, 0), ETIMEDOUT);
+            ck_assert_int_eq(cf_lock_release(cf_condition_lock(c)), 0);
+        }
+        if (sem)
+            ck_assert_int_eq(cf_semaphore_acquire(sem, 0), 0);
+        if (b)
+            ck_assert_int_eq(cf_barrier_wait(b, 0, NULL), 0);
+        while (ntok > 0)
+            ck_assert(!cf_scope_exit(toks[--ntok]));
+        if (f)
+            cf_future_set_result(f, NULL);
+        if (g)
+            ck_assert_int_eq(cf_task_group_wait(g, 0), 0);
+        cf_task_group_free(g);
+        cf_future_unref(f);
+        cf_lock_free(l);
+        cf_event_free(e);
+        cf_semaphore_free(sem);
+        cf_condition_free(c);
+        cf_barrier_free(b);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("nomem");
@@ -300,6 +358,7 @@ static Suite *suite(void)
     tcase_add_test(tc, queues_without_memory);
     tcase_add_test(tc, ipc_without_memory);
     tcase_add_test(tc, loop_without_memory);
+    tcase_add_test(tc, sync_without_memory);
     suite_add_tcase(s, tc);
     return s;
 }
