@@ -77,7 +77,7 @@ valgrind_check() {
         -DCF_BUILD_TESTS=OFF >/dev/null
     cmake --build "$dir" -j"$jobs" >/dev/null
     local e
-    for e in cf_hello cf_hello_process cf_coro_mix cf_coro_gather; do
+    for e in cf_hello cf_hello_process cf_coro_mix cf_coro_gather cf_coro_taskgroup; do
         # Its own stderr: it warns that it does not know epoll_pwait2 (the loop falls back).
         if ! valgrind -q --error-exitcode=9 --leak-check=full --show-possibly-lost=no \
                 --errors-for-leak-kinds=definite --log-file="$dir/valgrind-$e.log" \
@@ -87,7 +87,7 @@ valgrind_check() {
             exit 1
         fi
     done
-    echo "valgrind ok: cf_hello, cf_hello_process, cf_coro_mix, cf_coro_gather"
+    echo "valgrind ok: cf_hello, cf_hello_process, cf_coro_mix, cf_coro_gather, cf_coro_taskgroup"
 }
 
 contract_check() {
