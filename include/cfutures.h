@@ -10,5 +10,6 @@
 #include "cfutures/pipe.h"
 #include "cfutures/loop.h"
 #include "cfutures/sync.h"
+#include "cfutures/io.h"
 
 #endif

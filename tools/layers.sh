@@ -16,6 +16,7 @@ declare -A below=(
   [pool]="common wait future queue ipc"
   [loop]="common wait future"
   [group]="common wait future"
+  [io]="common wait"
 )
 # Public headers whose declarations belong to the loop: only the loop and the layer above it.
 loop_headers="cfutures/loop.h"

@@ -46,16 +46,10 @@ static bool holder_dead(uint32_t v)
 /* A coroutine's wait for the word to change from v, by d: true when d passed first. */
 static bool nap_until(_Atomic uint32_t *word, uint32_t v, const cf__deadline *d)
 {
-    cf__parker *p = cf__parker_self();
-    uint64_t nap = 20000, end = cf__deadline_ns(d);
+    uint64_t nap = 20000;
     while (atomic_load_explicit(word, memory_order_relaxed) == v) {
-        uint64_t now = cf__mono_ns();
-        if (now >= end)
+        if (cf__wait_nap(nap, d, false) == ETIMEDOUT)   /* a cancel waits for the next wait */
             return true;
-        cf__deadline n;
-        cf__deadline_at_ns(&n, end - now < nap ? end : now + nap);
-        cf__parker_arm(p, false);       /* a cancel waits for the next wait of the caller */
-        cf__parker_park(p, &n, 0);
         nap = nap * 2 < 1000000 ? nap * 2 : 1000000;
     }
     return false;

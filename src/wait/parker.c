@@ -136,6 +136,21 @@ int cf__wait_fd(int fd, short events, const cf__deadline *d)
     return r == 0 && (pfd.revents & POLLNVAL) ? EBADF : r;
 }
 
+int cf__wait_nap(uint64_t ns, const cf__deadline *d, bool cancellable)
+{
+    uint64_t now = cf__mono_ns(), end = cf__deadline_ns(d);
+    if (now >= end)
+        return ETIMEDOUT;
+    cf__deadline n;
+    cf__deadline_at_ns(&n, end - now <= ns ? end : now + ns);
+    cf__parker *p = cf__parker_self();
+    cf__parker_arm(p, cancellable);
+    int r = cf__parker_park(p, &n, 0);
+    if (r == ECANCELED)
+        return r;
+    return end - now <= ns ? ETIMEDOUT : 0;
+}
+
 /* ---- the plain thread's parker ---- */
 
 static void thread_suspend(cf__parker *p, const cf__deadline *d, unsigned flags)

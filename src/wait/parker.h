@@ -111,6 +111,11 @@ int  cf__wait_fds(struct pollfd *fds, int n, const cf__deadline *d);
 /* One fd: 0 (ready, hung up or in error) | ETIMEDOUT | ECANCELED | EBADF | an errno. */
 int  cf__wait_fd(int fd, short events, const cf__deadline *d);
 
+/* Naps for ns nanoseconds, or until d if that comes first, as the caller's parker waits (for the
+ * few waits with nothing to watch: another process's lock, a Unix socket's full backlog).
+ * 0 (the nap ended) | ETIMEDOUT (d passed) | ECANCELED (cancellable, a cancelled coroutine). */
+int  cf__wait_nap(uint64_t ns, const cf__deadline *d, bool cancellable);
+
 /* The deadline of a wait the user asked for: timeout (seconds; EINVAL for NaN) cut to the
  * earliest open deadline scope of the caller (scope.c). Internal waits that must finish use
  * cf__deadline_init instead. */
