@@ -9,7 +9,8 @@
  * (or before) it waits. A stream is used by at most one reader and one writer at a time (asyncio:
  * one StreamReader, one StreamWriter); the reader and the writer may be different coroutines or
  * threads. Every descriptor the library opens is close-on-exec, and no stream ever raises
- * SIGPIPE: a write to a closed peer is EPIPE. */
+ * SIGPIPE: a write to a closed peer is EPIPE. Subprocesses (asyncio.create_subprocess_exec) have
+ * their pipes as streams and are waited for through a pidfd: no SIGCHLD handler is installed. */
 #ifndef CFUTURES_IO_H
 #define CFUTURES_IO_H
 
@@ -18,6 +19,7 @@
 #include <sys/types.h>
 
 #include "common.h"
+#include "executor.h"   /* cf_bytes */
 
 #ifdef __cplusplus
 extern "C" {
@@ -108,6 +110,55 @@ CF_EXTERN int          cf_unix_connect(const char *path, double timeout, cf_stre
  * answer is dropped) | ECANCELED | ENOMEM | CF_EAI_BASE - EAI_x | EINVAL. */
 CF_EXTERN int          cf_getaddrinfo(const char *host, const char *port, const struct addrinfo *hints,
                                       double timeout, struct addrinfo **res);
+
+/* ---- subprocesses ---- */
+
+typedef struct cf_subprocess cf_subprocess;
+
+/* How a child's stdin, stdout or stderr is set up. */
+enum { CF_STDIO_INHERIT = 0,   /* this process's */
+       CF_STDIO_PIPE,          /* a pipe, as a stream (cf_subprocess_stdin and friends) */
+       CF_STDIO_DEVNULL,       /* /dev/null */
+       CF_STDIO_STDOUT         /* stderr only: into the child's stdout */ };
+
+typedef struct cf_subprocess_opts {
+    const char *const *envp;     /* NULL: this process's environment */
+    const char        *cwd;      /* NULL: this process's */
+    int stdin_mode, stdout_mode, stderr_mode;   /* CF_STDIO_*; 0 = inherit */
+} cf_subprocess_opts;
+
+/* Starts argv[0] with argv (NULL-terminated); argv[0] without a '/' is looked up in PATH (envp's
+ * PATH when envp has one, Python's rule, else this process's). Never forks a copy of this
+ * process's heap (posix_spawn, which vforks). opts NULL: inherit everything. NULL + errno ENOENT or
+ * EACCES (the exec failed: said here, not as exit status 127) | ENOMEM | EMFILE | EAGAIN | EINVAL
+ * (NULL or empty argv, a bad mode). */
+CF_EXTERN cf_subprocess *cf_subprocess_spawn(const char *const argv[], const cf_subprocess_opts *opts);
+/* The child's pid (-1 for NULL). */
+CF_EXTERN pid_t          cf_subprocess_pid(cf_subprocess *p);
+/* The stream to the child's stdin: NULL unless CF_STDIO_PIPE; owned by p (closed by
+ * cf_subprocess_free; cf_stream_shutdown closes it early, the child then reads its end). */
+CF_EXTERN cf_stream     *cf_subprocess_stdin(cf_subprocess *p);
+/* The stream from the child's stdout: NULL unless CF_STDIO_PIPE; owned by p. */
+CF_EXTERN cf_stream     *cf_subprocess_stdout(cf_subprocess *p);
+/* The stream from the child's stderr: NULL unless CF_STDIO_PIPE; owned by p. */
+CF_EXTERN cf_stream     *cf_subprocess_stderr(cf_subprocess *p);
+/* Waits until the child exits (a coroutine suspends; the loop watches a pidfd) and reaps it;
+ * *status (may be NULL) as waitpid's. A second wait returns the status remembered from the first.
+ * 0 | EAGAIN (timeout 0, running) | ETIMEDOUT | ECANCELED | EINVAL. */
+CF_EXTERN int            cf_subprocess_wait(cf_subprocess *p, double timeout, int *status);
+/* Writes input (len bytes) to stdin and closes it, reads stdout and stderr to their end at the
+ * same time (never deadlocks on full pipes), then waits for the exit, all within timeout (a
+ * coroutine suspends). out and err (may be NULL) get malloc'd copies the caller frees, {NULL, 0}
+ * for a stream that is not piped; input the child does not read is no error. 0 | ETIMEDOUT |
+ * ECANCELED | ENOMEM | EINVAL | a read error. */
+CF_EXTERN int            cf_subprocess_communicate(cf_subprocess *p, const void *input, size_t len,
+                                                   double timeout, cf_bytes *out, cf_bytes *err,
+                                                   int *status);
+/* Sends sig to the child. 0 | ESRCH (already reaped) | EINVAL (bad sig, NULL). */
+CF_EXTERN int            cf_subprocess_kill(cf_subprocess *p, int sig);
+/* Closes its streams; a child still running is killed (SIGKILL) and reaped (a coroutine suspends
+ * meanwhile): no zombie. NULL: no-op. */
+CF_EXTERN void           cf_subprocess_free(cf_subprocess *p);
 
 #ifdef __cplusplus
 }
