@@ -12,7 +12,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/tools/deps.sh"
-cf_install_deps
+cf_install_deps libglib2.0-dev curl   # GLib: the embedding test; curl: the HTTP example's
 jobs=$(nproc)
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] && steps=(normal contract install ucontext valgrind asan tsan fuzz soak)

@@ -93,6 +93,26 @@ CF_EXTERN int  cf_await_fd(int fd, short events, double timeout);
  * in argument order (ECANCELED for a cancelled one), or ETIMEDOUT. Cancels nothing. In a
  * coroutine it suspends, and returns ECANCELED when the coroutine itself is cancelled. */
 CF_EXTERN int  cf_gather(cf_future *const *fs, size_t n, double timeout, void **values);
+/* loop.add_signal_handler: each delivery of signo to the process spawns fn(arg) as a coroutine
+ * on loop (deliveries close together may be merged, as for any signal), whichever thread the
+ * kernel delivers it to; a signal that comes while nobody runs the loop is handled at its next
+ * run. One handler per signal for the process: this replaces an earlier one, on any loop. Any
+ * thread may call it. cf_loop_free removes the loop's handlers. 0 | EINVAL (SIGKILL, SIGSTOP, a
+ * bad signo, NULL loop or fn) | ENOMEM. */
+CF_EXTERN int  cf_loop_add_signal_handler(cf_loop *loop, int signo, cf_fn fn, void *arg);
+/* Removes loop's handler for signo and restores the disposition there was before it was added.
+ * 0 | ENOENT (loop has none for signo) | EINVAL. */
+CF_EXTERN int  cf_loop_remove_signal_handler(cf_loop *loop, int signo);
+/* One pass of the loop, for a program whose main loop is another's (libuv's
+ * uv_run(UV_RUN_ONCE)): runs what is ready; when nothing is, first waits up to timeout for I/O,
+ * timers or wake-ups (0: never waits). A loop with nothing to do returns at once.
+ * 0 | EBUSY (the loop is running, or the caller is a coroutine) | EINVAL. */
+CF_EXTERN int  cf_loop_run_once(cf_loop *loop, double timeout);
+/* An fd that polls readable while the loop has work to do (ready coroutines, due timers, I/O,
+ * wake-ups from other threads): hand it to GLib, libuv or poll() and call
+ * cf_loop_run_once(loop, 0) when it fires; it goes quiet once that work is done. Owned by the
+ * loop. -1 + errno EINVAL | EMFILE | ENOMEM. */
+CF_EXTERN int  cf_loop_fd(cf_loop *loop);
 /* The loop running the calling coroutine, or NULL outside coroutines. */
 CF_EXTERN cf_loop *cf_loop_current(void);
 /* Monotonic seconds, as loop.time() (the clock of every timeout). loop may be NULL. */

@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <math.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -210,7 +212,9 @@ static bool spin_for_remote(cf_loop *loop)
     return true;
 }
 
-static void poll_io(cf_loop *loop, bool block)
+/* Polls the epoll set; block: sleeps while nothing is ready, up to cap_ns (UINT64_MAX: no cap)
+ * or the first timer. */
+static void poll_io(cf_loop *loop, bool block, uint64_t cap_ns)
 {
     uint64_t timeout = 0;
     if (block && loop->future_waits && spin_for_remote(loop) && !loop->fd_waits)
@@ -221,6 +225,8 @@ static void poll_io(cf_loop *loop, bool block)
         bool remote = !cf__list_empty(&loop->remote);
         cf__lock_release(&loop->rlock);
         timeout = remote ? 0 : sleep_ns(loop);
+        if (timeout > cap_ns)
+            timeout = cap_ns;
     }
     struct epoll_event evs[EVENTS_PER_POLL];
     int n = wait_events(loop, evs, EVENTS_PER_POLL, timeout);
@@ -232,17 +238,37 @@ static void poll_io(cf_loop *loop, bool block)
             cf__bell_drain(loop->evfd);
             continue;
         }
+        if (cf__is_signal_event(co))
+            continue;                      /* the next pass dispatches (signal.c) */
+        if ((void *)co == (void *)&loop->host_timer) {
+            uint64_t v;
+            ssize_t r = read(loop->host_timer, &v, sizeof v);   /* consumed: cf_loop_fd quiets */
+            (void)r;
+            continue;
+        }
         cf__parker_wake(&co->parker, 0);   /* ready, hang-up or error: cf_await_fd says 0 for all three */
     }
 }
 
-static void run_pass(cf_loop *loop, bool may_block)
+/* Signals delivered since the last look become coroutines (signal.c). */
+static void signals(cf_loop *loop)
 {
+    if (atomic_load_explicit(&cf__signals_pending, memory_order_relaxed) &&
+        atomic_load_explicit(&loop->signals, memory_order_relaxed))
+        cf__loop_dispatch_signals(loop);
+}
+
+/* One pass; cap_ns: how long it may sleep when nothing is ready (0: never; UINT64_MAX: until
+ * something comes); always_io: poll the epoll set even with coroutines ready (run_once). */
+static void pass(cf_loop *loop, uint64_t cap_ns, bool always_io)
+{
+    signals(loop);
     take_remote(loop);
     fire_timers(loop);
-    bool block = may_block && cf__list_empty(&loop->ready);
-    if (block || (loop->fd_waits && ++loop->passes % IO_EVERY == 0)) {
-        poll_io(loop, block);
+    bool block = cap_ns > 0 && cf__list_empty(&loop->ready);
+    if (block || always_io || (loop->fd_waits && ++loop->passes % IO_EVERY == 0)) {
+        poll_io(loop, block, cap_ns);
+        signals(loop);
         take_remote(loop);
         fire_timers(loop);
     }
@@ -254,6 +280,11 @@ static void run_pass(cf_loop *loop, bool may_block)
         loop->budget--;
         cf__loop_resume(loop, pop_ready(loop));
     }
+}
+
+static void run_pass(cf_loop *loop, bool may_block)
+{
+    pass(loop, may_block ? UINT64_MAX : 0, false);
 }
 
 /* ---- running ---- */
@@ -307,6 +338,88 @@ static int run(cf_loop *loop, cf_future *until)
     cf__loop_running = outer;
     atomic_store(&loop->running, false);
     return r;
+}
+
+/* ---- embedding (libuv's uv_run(UV_RUN_ONCE) and uv_backend_fd) ----
+ * The host polls epfd. Ready coroutines and due timers are not fd events, so a timerfd in the
+ * epoll set stands for them: after each run_once it is armed at once (something is ready), at
+ * the first timer, or not at all, and the loop is announced to its wakers (the doorbell), so a
+ * coroutine woken from another thread rings evfd. A pass reads both, so the fd goes quiet once
+ * the work it announced is done. */
+
+static void arm_for_host(cf_loop *loop)
+{
+    cf__bell_sleeping(&loop->sleeping);
+    cf__lock_acquire(&loop->rlock);
+    bool remote = !cf__list_empty(&loop->remote);
+    cf__lock_release(&loop->rlock);
+    struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+    int flags = 0;
+    cf__timer *t = cf__timer_first(&loop->timers);
+    if (remote || !cf__list_empty(&loop->ready) ||
+        atomic_load_explicit(&cf__signals_pending, memory_order_relaxed)) {
+        its.it_value.tv_nsec = 1;                      /* now */
+    } else if (t) {
+        its.it_value.tv_sec = (time_t)(t->at / 1000000000u);
+        its.it_value.tv_nsec = (long)(t->at % 1000000000u);
+        if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+            its.it_value.tv_nsec = 1;
+        flags = TFD_TIMER_ABSTIME;
+    }
+    timerfd_settime(loop->host_timer, flags, &its, NULL);
+}
+
+CF_EXTERN int cf_loop_fd(cf_loop *loop)
+{
+    if (!loop) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (atomic_load(&loop->host_timer_made))
+        return loop->epfd;
+    cf__lock_acquire(&loop->rlock);
+    if (!atomic_load(&loop->host_timer_made)) {
+        int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &loop->host_timer };
+        if (fd < 0 || epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            int e = errno;
+            if (fd >= 0)
+                close(fd);
+            cf__lock_release(&loop->rlock);
+            errno = e;
+            return -1;
+        }
+        loop->host_timer = fd;
+        atomic_store(&loop->host_timer_made, true);
+    }
+    cf__lock_release(&loop->rlock);
+    arm_for_host(loop);                                /* work may be waiting already */
+    return loop->epfd;
+}
+
+CF_EXTERN int cf_loop_run_once(cf_loop *loop, double timeout)
+{
+    if (!loop || isnan(timeout))
+        return EINVAL;
+    if (cf__coro_self() || atomic_exchange(&loop->running, true))
+        return EBUSY;
+    cf_loop *outer = cf__loop_running;
+    cf__loop_running = loop;
+    loop->tsan_sched = cf__tsan_current();
+    atomic_store_explicit(&loop->sleeping, 0, memory_order_relaxed);
+    uint64_t cap = 0;
+    bool idle = atomic_load_explicit(&loop->live, memory_order_acquire) == 0 &&
+                !atomic_load(&loop->signals);          /* nothing to wait for: return at once */
+    if (!idle && timeout != 0)
+        cap = timeout < 0 || timeout > 1e9 ? UINT64_MAX : (uint64_t)(timeout * 1e9);
+    loop->stop_seen = false;
+    pass(loop, cap, true);
+    atomic_store(&loop->stop, false);
+    if (atomic_load(&loop->host_timer_made))
+        arm_for_host(loop);
+    cf__loop_running = outer;
+    atomic_store(&loop->running, false);
+    return 0;
 }
 
 CF_EXTERN int cf_loop_run(cf_loop *loop)
@@ -392,6 +505,7 @@ CF_EXTERN void cf_loop_free(cf_loop *loop)
 {
     if (!loop || cf__coro_self() || atomic_exchange(&loop->running, true))
         return;
+    cf__loop_remove_signals(loop);
     cf_loop *outer = cf__loop_running;
     cf__loop_running = loop;
     loop->tsan_sched = cf__tsan_current();
@@ -406,6 +520,8 @@ CF_EXTERN void cf_loop_free(cf_loop *loop)
     cf__lock_release(&loop->rlock);
     close(loop->epfd);
     close(loop->evfd);
+    if (atomic_load(&loop->host_timer_made))
+        close(loop->host_timer);
     cf__timer_heap_destroy(&loop->timers);
     cf__stack_pool_destroy(&loop->stacks);
     cf__coro_slabs_free(loop);

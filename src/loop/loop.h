@@ -60,6 +60,10 @@ struct cf_loop {
     cf__timer_heap   timers;               /* room for one timer per started coroutine */
     size_t           nstarted;
     size_t           fd_waits;             /* coroutines waiting for fds */
+    _Atomic int      signals;              /* signal handlers of this loop (signal.c) */
+    bool             sig_watched;          /* the signals' eventfd is in epfd (under its lock) */
+    int              host_timer;           /* cf_loop_fd's timerfd, in epfd (loop.c) */
+    atomic_bool      host_timer_made;
     size_t           future_waits;         /* coroutines parked on a future (see spin_for_remote) */
     unsigned         passes;
     cf__ctx          sched;                /* the context of the thread running the loop */
@@ -100,6 +104,12 @@ void cf__coro_switch_out(cf__coro *co, bool done);
 void cf__coro_slabs_free(cf_loop *loop);
 /* The coroutine parker's wait for fds (await.c). */
 int  cf__coro_wait_fds(cf__parker *p, struct pollfd *fds, int n, const cf__deadline *d);
+/* Signals (signal.c): anything pending for some loop; spawning the handlers of this loop's (and
+ * ringing the others'); removing this loop's handlers (cf_loop_free); the epoll marker. */
+extern atomic_bool cf__signals_pending;
+void cf__loop_dispatch_signals(cf_loop *loop);
+void cf__loop_remove_signals(cf_loop *loop);
+bool cf__is_signal_event(const void *ptr);
 /* The loop's hooks on a coroutine's future. */
 void cf__coro_owner_init(cf__owner *o);
 
