@@ -25,6 +25,10 @@
 extern "C" {
 #endif
 
+/* struct addrinfo is POSIX: a strict C11 compile without _POSIX_C_SOURCE does not see netdb.h's,
+ * so it is declared here for the prototypes to mean the same type either way. */
+struct addrinfo;
+
 /* getaddrinfo failures come back as CF_EAI_BASE - EAI_xxx (EAI_ values are negative in glibc);
  * cf_strerror gives gai_strerror's text for them. EAI_SYSTEM comes back as its errno and
  * EAI_MEMORY as ENOMEM. */
