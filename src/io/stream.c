@@ -15,8 +15,9 @@
  * - The reader and the writer are separate callers (one of each at most): the read fields are the
  *   reader's, the write fields the writer's; they share only fd, which neither changes but
  *   shutdown (the writer's, and only for a pipe, whose other direction does not exist).
- * - Waiting goes through the caller's parker (wait/): poll for a thread, the loop's epoll for a
- *   coroutine. A regular file is always ready: it never waits.
+ * - Waiting goes through the caller's parker (wait/): poll for a thread; for a coroutine, the fd
+ *   stays registered with its loop (a watch: one epoll_ctl for the stream's life, not two per
+ *   wait). A regular file is always ready: it never waits.
  * - SIGPIPE: sockets write with MSG_NOSIGNAL; anything else writes with SIGPIPE blocked in the
  *   calling thread, and a SIGPIPE that write raised is consumed before it is unblocked (one
  *   pending before stays pending), so EPIPE comes back instead of a signal. */
@@ -42,6 +43,7 @@
 
 struct cf_stream {
     int    fd;
+    cf__fdwatch watch;     /* fd, as a loop keeps it registered (wait/parker.h) */
     bool   sock, regular;
     /* the reader's */
     char  *rbuf;
@@ -64,6 +66,7 @@ cf_stream *cf__stream_adopt(int fd, bool sock)
         return NULL;
     }
     s->fd = fd;
+    s->watch.fd = fd;
     s->sock = sock;
     s->limit = DEFAULT_LIMIT;
     return s;
@@ -100,6 +103,7 @@ CF_EXTERN void cf_stream_close(cf_stream *s)
 {
     if (!s)
         return;
+    cf__fdwatch_detach(&s->watch);
     if (s->fd >= 0)
         close(s->fd);
     free(s->rbuf);
@@ -115,7 +119,7 @@ static int wait_ready(cf_stream *s, short events, const cf__deadline *d)
         return 0;
     if (d->poll)
         return EAGAIN;
-    return cf__wait_fd(s->fd, events, d);
+    return cf__wait_watch(&s->watch, events, d);
 }
 
 /* ---- reading ---- */
@@ -483,8 +487,9 @@ CF_EXTERN int cf_stream_shutdown(cf_stream *s, double timeout)
     if (s->sock) {
         shutdown(s->fd, SHUT_WR);
     } else if (s->fd >= 0) {
+        cf__fdwatch_detach(&s->watch);
         close(s->fd);                          /* a pipe has no other direction to keep */
-        s->fd = -1;
+        s->fd = s->watch.fd = -1;
     }
     return 0;
 }

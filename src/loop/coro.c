@@ -278,6 +278,7 @@ static const cf__parker_ops coro_ops = {
     .suspend = coro_suspend,
     .resume = coro_resume,
     .wait_fds = cf__coro_wait_fds,
+    .wait_watch = cf__coro_wait_watch,
 };
 
 /* ---- the owner hooks ---- */

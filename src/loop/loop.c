@@ -69,6 +69,8 @@ CF_EXTERN cf_loop *cf_loop_new(void)
     cf__list_init(&loop->remote);
     cf__list_init(&loop->all);
     cf__list_init(&loop->co_free);
+    cf__list_init(&loop->regs);
+    cf__list_init(&loop->dead_regs);
     cf__coro_owner_init(&loop->owner);
     return loop;
 }
@@ -229,10 +231,16 @@ static void poll_io(cf_loop *loop, bool block, uint64_t cap_ns)
             timeout = cap_ns;
     }
     struct epoll_event evs[EVENTS_PER_POLL];
+    cf__loop_watch_reap(loop);             /* no event fetched before names them any more */
     int n = wait_events(loop, evs, EVENTS_PER_POLL, timeout);
     if (block)
         atomic_store_explicit(&loop->sleeping, 0, memory_order_relaxed);   /* busy again */
+    bool watches = false;
     for (int i = 0; i < n; i++) {
+        if (cf__loop_watch_event(evs[i].data.ptr)) {
+            watches = true;
+            continue;
+        }
         cf__coro *co = evs[i].data.ptr;
         if (!co) {
             cf__bell_drain(loop->evfd);
@@ -248,6 +256,8 @@ static void poll_io(cf_loop *loop, bool block, uint64_t cap_ns)
         }
         cf__parker_wake(&co->parker, 0);   /* ready, hang-up or error: cf_await_fd says 0 for all three */
     }
+    if (watches)
+        cf__loop_watch_deliver(loop, evs, n);
 }
 
 /* Signals delivered since the last look become coroutines (signal.c). */
@@ -518,6 +528,7 @@ CF_EXTERN void cf_loop_free(cf_loop *loop)
      * once more waits the last of them out. */
     cf__lock_acquire(&loop->rlock);
     cf__lock_release(&loop->rlock);
+    cf__loop_watch_free_all(loop);
     close(loop->epfd);
     close(loop->evfd);
     if (atomic_load(&loop->host_timer_made))

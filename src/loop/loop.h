@@ -9,6 +9,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 
 #include "cfutures/loop.h"
 #include "../common/lock.h"
@@ -63,6 +64,8 @@ struct cf_loop {
     _Atomic int      signals;              /* signal handlers of this loop (signal.c) */
     bool             sig_watched;          /* the signals' eventfd is in epfd (under its lock) */
     int              host_timer;           /* cf_loop_fd's timerfd, in epfd (loop.c) */
+    cf__list         regs, dead_regs;      /* watched fds (watch.c), under its mutex */
+    atomic_bool      dead_any;
     atomic_bool      host_timer_made;
     size_t           future_waits;         /* coroutines parked on a future (see spin_for_remote) */
     unsigned         passes;
@@ -104,6 +107,13 @@ void cf__coro_switch_out(cf__coro *co, bool done);
 void cf__coro_slabs_free(cf_loop *loop);
 /* The coroutine parker's wait for fds (await.c). */
 int  cf__coro_wait_fds(cf__parker *p, struct pollfd *fds, int n, const cf__deadline *d);
+/* Watched fds (watch.c): the coroutine parker's wait; whether an event is a watch's; delivering
+ * a poll's watch events; freeing detached registrations before a poll; detaching all (free). */
+int  cf__coro_wait_watch(cf__parker *p, cf__fdwatch *w, short events, const cf__deadline *d);
+bool cf__loop_watch_event(void *data);
+void cf__loop_watch_deliver(cf_loop *loop, const struct epoll_event *evs, int n);
+void cf__loop_watch_reap(cf_loop *loop);
+void cf__loop_watch_free_all(cf_loop *loop);
 /* Signals (signal.c): anything pending for some loop; spawning the handlers of this loop's (and
  * ringing the others'); removing this loop's handlers (cf_loop_free); the epoll marker. */
 extern atomic_bool cf__signals_pending;

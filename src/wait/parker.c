@@ -129,6 +129,14 @@ int cf__wait_fds(struct pollfd *fds, int n, const cf__deadline *d)
     return p->ops->wait_fds(p, fds, n, d);
 }
 
+int cf__wait_watch(cf__fdwatch *w, short events, const cf__deadline *d)
+{
+    cf__parker *p = cf__parker_self();
+    if (cf__parker_take_cancel(p))
+        return ECANCELED;
+    return p->ops->wait_watch(p, w, events, d);
+}
+
 int cf__wait_fd(int fd, short events, const cf__deadline *d)
 {
     struct pollfd pfd = { .fd = fd, .events = events };
@@ -193,10 +201,18 @@ static int thread_wait_fds(cf__parker *p, struct pollfd *fds, int n, const cf__d
     }
 }
 
+static int thread_wait_watch(cf__parker *p, cf__fdwatch *w, short events, const cf__deadline *d)
+{
+    struct pollfd pfd = { .fd = w->fd, .events = events };
+    int r = thread_wait_fds(p, &pfd, 1, d);
+    return r == 0 && (pfd.revents & POLLNVAL) ? EBADF : r;
+}
+
 static const cf__parker_ops thread_ops = {
     .suspend = thread_suspend,
     .resume = thread_resume,
     .wait_fds = thread_wait_fds,
+    .wait_watch = thread_wait_watch,
 };
 
 CF__TLS cf__parker cf__parker_own = {

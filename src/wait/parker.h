@@ -28,6 +28,27 @@
 
 typedef struct cf__parker cf__parker;
 
+/* An fd waited on again and again (a stream's): a coroutine's loop registers it once, edge-
+ * triggered, and keeps it; the fields are the loop's (src/loop/watch.c), set up zeroed but for fd.
+ * A plain thread just polls fd. At most one reader and one writer wait on it at a time. */
+typedef struct cf__fdwatch cf__fdwatch;
+struct cf__fdwatch {
+    int         fd;
+    void       *reg;          /* the loop's registration, or NULL */
+    uint32_t    ready;        /* edges seen with nobody waiting (POLLIN, POLLOUT) */
+    cf__parker *waiter[2];    /* the reader's, the writer's, while they wait */
+    /* Set by the loop that registered it: undoes the registration (any thread). */
+    void (*_Atomic detach)(cf__fdwatch *w);
+};
+
+/* Before w's fd is closed or its memory goes: no loop touches it afterwards. */
+static inline void cf__fdwatch_detach(cf__fdwatch *w)
+{
+    void (*d)(cf__fdwatch *) = atomic_load_explicit(&w->detach, memory_order_acquire);
+    if (d)
+        d(w);
+}
+
 /* Bits of `flags` for park. */
 enum {
     CF__PARK_SOON = 1,   /* the wake will likely come from another thread within microseconds
@@ -44,6 +65,9 @@ typedef struct cf__parker_ops {
      * revents filled in, as poll(2) does) | ETIMEDOUT | ECANCELED | an errno. Threads poll;
      * coroutines register the fds with their loop. */
     int  (*wait_fds)(cf__parker *p, struct pollfd *fds, int n, const cf__deadline *d);
+    /* Waits until w's fd is ready for events (POLLIN or POLLOUT, one of them) or d: 0 |
+     * ETIMEDOUT | ECANCELED | an errno. 0 may be spurious: the caller re-tries its syscall. */
+    int  (*wait_watch)(cf__parker *p, cf__fdwatch *w, short events, const cf__deadline *d);
 } cf__parker_ops;
 
 typedef struct cf__scope {
@@ -108,6 +132,8 @@ void cf__parker_cancel(cf__parker *p);
 
 /* Waits for fds as the current parker does (poll, or the loop): see cf__parker_ops.wait_fds. */
 int  cf__wait_fds(struct pollfd *fds, int n, const cf__deadline *d);
+/* Waits for w (see cf__parker_ops.wait_watch), as the current parker does. */
+int  cf__wait_watch(cf__fdwatch *w, short events, const cf__deadline *d);
 /* One fd: 0 (ready, hung up or in error) | ETIMEDOUT | ECANCELED | EBADF | an errno. */
 int  cf__wait_fd(int fd, short events, const cf__deadline *d);
 
