@@ -350,6 +350,89 @@ START_TEST(regular_file_never_waits)
 }
 END_TEST
 
+/* A stream registered with one loop's epoll moves on: to a thread, to a second loop while the
+ * first is still alive (a one-shot wait there), to a new loop once the first is freed (its
+ * registration went with it); and it is closed from another thread while its loop runs. */
+typedef struct move_ctx {
+    cf_stream *a, *b;
+    char       want;
+} move_ctx;
+
+static void *read_one(void *p)
+{
+    move_ctx *c = p;
+    char ch = 0;
+    ck_assert_int_eq(cf_stream_read(c->b, &ch, 1, 10), 1);
+    ck_assert_int_eq(ch, c->want);
+    return NULL;
+}
+
+static void *send_later(void *p)
+{
+    move_ctx *c = p;
+    sleep_ms(20);
+    ck_assert_int_eq(cf_stream_write(c->a, &c->want, 1, 5), 0);
+    return NULL;
+}
+
+static void read_on_loop(cf_loop *loop, move_ctx *c, char want)
+{
+    c->want = want;
+    pthread_t t;
+    pthread_create(&t, NULL, send_later, c);       /* it waits, then the byte comes */
+    cf_future *f = cf_loop_spawn(loop, read_one, c);
+    ck_assert_int_eq(cf_loop_run_until_complete(loop, f, NULL), 0);
+    cf_future_unref(f);
+    pthread_join(t, NULL);
+}
+
+typedef struct run_arg {
+    cf_loop   *loop;
+    cf_future *f;
+} run_arg;
+
+static void *run_until(void *p)
+{
+    run_arg *a = p;
+    ck_assert_int_eq(cf_loop_run_until_complete(a->loop, a->f, NULL), 0);
+    return NULL;
+}
+
+static void *idle_coro(void *p)
+{
+    cf_sleep(*(double *)p);
+    return NULL;
+}
+
+START_TEST(a_stream_moves_between_loops_and_threads)
+{
+    move_ctx c;
+    pair(&c.a, &c.b);
+    cf_loop *one = cf_loop_new(), *two = cf_loop_new();
+    read_on_loop(one, &c, 'x');                     /* registered with one */
+    read_on_loop(two, &c, 'y');                     /* one is alive: a one-shot wait on two */
+    c.want = 'z';
+    pthread_t t;
+    pthread_create(&t, NULL, send_later, &c);
+    read_one(&c);                                   /* a plain thread: poll */
+    pthread_join(t, NULL);
+    cf_loop_free(one);                              /* detaches the stream */
+    read_on_loop(two, &c, 'w');                     /* now registered with two */
+    /* Closed from this thread while two runs (on another thread) and its peer writes. */
+    double nap = 0.1;
+    run_arg ra = { two, cf_loop_spawn(two, idle_coro, &nap) };
+    pthread_t runner;
+    pthread_create(&runner, NULL, run_until, &ra);
+    sleep_ms(10);
+    ck_assert_int_eq(cf_stream_write(c.a, "late", 4, 1), 0);   /* an edge for b's watch */
+    cf_stream_close(c.b);                                       /* while two may deliver it */
+    pthread_join(runner, NULL);
+    cf_future_unref(ra.f);
+    cf_loop_free(two);
+    cf_stream_close(c.a);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("stream");
@@ -363,6 +446,7 @@ static Suite *suite(void)
     CF_ADD_TEST(tc, epipe_never_sigpipe);
     CF_ADD_TEST(tc, pipes_queue_and_drain);
     CF_ADD_TEST(tc, regular_file_never_waits);
+    CF_ADD_TEST(tc, a_stream_moves_between_loops_and_threads);
     suite_add_tcase(s, tc);
     return s;
 }
