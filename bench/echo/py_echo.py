@@ -9,12 +9,15 @@ import sys
 async def handle(reader, writer):
     sock = writer.get_extra_info("socket")
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    while True:
-        data = await reader.read(65536)
-        if not data:
-            break
-        writer.write(data)
-        await writer.drain()
+    try:
+        while True:
+            data = await reader.read(65536)
+            if not data:
+                break
+            writer.write(data)
+            await writer.drain()
+    except ConnectionError:
+        pass                     # the client went away at the end of a run
     writer.close()
 
 
