@@ -4,6 +4,8 @@
  * succeeds or reports ENOMEM (or EAGAIN for a thread that could not start), never crashes, never
  * hangs, and loses no future. Not built under sanitizers, which own malloc themselves. */
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "testutil.h"
 
@@ -347,6 +349,48 @@ START_TEST(sync_without_memory)
 }
 END_TEST
 
+/* Streams, sockets and subprocesses under allocation failure: an error or success, never a crash
+ * or a leaked child. */
+START_TEST(io_without_memory)
+{
+    for (long k = 0; k < 12; k++) {
+        int sv[2];
+        ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+        inject(k);
+        errno = 0;
+        cf_stream *a = cf_stream_new(sv[0]);
+        int ea = errno;
+        cf_stream *b = a ? cf_stream_new(sv[1]) : NULL;
+        int rw = a && b ? cf_stream_write(a, "line\n", 5, 1) : 0;
+        const char *line;
+        size_t len;
+        int rl = a && b && rw == 0 ? cf_stream_readline(b, 1, &line, &len) : 0;
+        const char *argv[] = { "true", NULL };
+        cf_subprocess_opts o = { .stdout_mode = CF_STDIO_PIPE };
+        cf_subprocess *p = cf_subprocess_spawn(argv, &o);
+        int ep = errno;
+        stop();
+        ck_assert(a || ea == ENOMEM);
+        ck_assert(rw == 0 || rw == ENOMEM);
+        ck_assert(rl == 0 || rl == ENOMEM);
+        ck_assert(p || ep == ENOMEM || ep == EAGAIN);
+        int st;
+        if (p)
+            ck_assert_int_eq(cf_subprocess_wait(p, 10, &st), 0);
+        cf_subprocess_free(p);
+        if (a)
+            cf_stream_close(a);
+        else
+            close(sv[0]);
+        if (b)
+            cf_stream_close(b);
+        else
+            close(sv[1]);
+    }
+    ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);   /* no child left behind */
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("nomem");
@@ -359,6 +403,7 @@ static Suite *suite(void)
     tcase_add_test(tc, ipc_without_memory);
     tcase_add_test(tc, loop_without_memory);
     tcase_add_test(tc, sync_without_memory);
+    tcase_add_test(tc, io_without_memory);
     suite_add_tcase(s, tc);
     return s;
 }
