@@ -5,6 +5,8 @@
 #   latency_cdf.svg      distribution of idle-pool submit->result latency (CDF), thread and
 #                        process pools
 #   pipe_throughput.svg  cf_pipe, pipe(2) and socketpair throughput against message size
+#   echo_throughput.svg  TCP echo requests/s against message size, every server (when the run
+#                        had the echo group)
 # Usage: bench/plot.sh RESULTS_DIR   (CF_PLOT_TERM/CF_PLOT_EXT pick another gnuplot terminal)
 set -euo pipefail
 dir=${1:?results directory}
@@ -69,4 +71,33 @@ plot "$dir/pipe_cfutures.dat" using 1:2:3:4 with yerrorlines lw 2 title "cf_pipe
      "$dir/pipe_pipe2.dat" using 1:2:3:4 with yerrorlines lw 2 title "pipe(2)", \
      "$dir/pipe_socketpair.dat" using 1:2:3:4 with yerrorlines lw 2 title "socketpair"
 GP
+# echo: "echo: 10 connections, SIZE messages, requests/s" rows, one line per server
+if grep -q '^echo: .*requests/s' "$tsv"; then
+    plots=""
+    n=0
+    while IFS= read -r impl; do
+        f="$dir/echo_$n.dat"
+        awk -F'\t' -v impl="$impl" '$1 ~ /^echo: .*requests\/s/ && $2 == impl {
+            split($1, w, " "); kib = w[4] + 0;
+            printf "%d %.4f %.4f %.4f\n", kib, $3 / 1e3, $4 / 1e3, $5 / 1e3 }' "$tsv" | sort -n >"$f"
+        plots="$plots${plots:+, }\"$f\" using 1:2:3:4 with yerrorlines lw 2 title \"$impl\""
+        n=$((n + 1))
+    done < <(awk -F'\t' '$1 ~ /^echo: .*requests\/s/ { print $2 }' "$tsv" | awk '!seen[$0]++')
+    gnuplot <<GP
+set terminal $term
+set termoption noenhanced
+set grid
+set output "$dir/echo_throughput.${CF_PLOT_EXT:-svg}"
+set title "TCP echo, 10 connections: requests/s against message size (median, min-max)"
+set logscale x 10
+set xtics ("1 KiB" 1, "10 KiB" 10, "100 KiB" 100)
+set xrange [0.8:130]
+set xlabel "message size"
+set ylabel "thousand requests/s"
+set yrange [0:*]
+set key top right
+plot $plots
+GP
+    rm -f "$dir"/echo_*.dat
+fi
 echo "plots: $dir/thread_scaling.svg $dir/latency_cdf.svg $dir/pipe_throughput.svg" >&2
