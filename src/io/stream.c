@@ -136,6 +136,26 @@ static void settle(cf_stream *s)
         s->rstart = s->rend = 0;
 }
 
+/* Grows *buf (of *cap bytes, used of them in use) by doubling until more bytes fit after the
+ * used ones: 0 | ENOMEM (*buf unchanged). */
+static int grow(char **buf, size_t *cap, size_t used, size_t more)
+{
+    size_t c = *cap ? *cap : FIRST_BUF;
+    while (c - used < more) {
+        if (c > SIZE_MAX / 2)
+            return ENOMEM;
+        c *= 2;
+    }
+    if (c == *cap)
+        return 0;
+    char *b = realloc(*buf, c);
+    if (!b)
+        return ENOMEM;
+    *buf = b;
+    *cap = c;
+    return 0;
+}
+
 /* Room for at least `more` bytes after rend (moving the data to the front, or growing). */
 static int make_room(cf_stream *s, size_t more)
 {
@@ -149,18 +169,7 @@ static int make_room(cf_stream *s, size_t more)
         if (s->rcap - s->rend >= more)
             return 0;
     }
-    size_t cap = s->rcap ? s->rcap : FIRST_BUF;
-    while (cap - have < more) {
-        if (cap > SIZE_MAX / 2)
-            return ENOMEM;
-        cap *= 2;
-    }
-    char *b = realloc(s->rbuf, cap);
-    if (!b)
-        return ENOMEM;
-    s->rbuf = b;
-    s->rcap = cap;
-    return 0;
+    return grow(&s->rbuf, &s->rcap, s->rend, more);
 }
 
 /* One read(2) into dst: > 0 | 0 (end) | -errno (-EAGAIN: nothing now). */
@@ -398,19 +407,8 @@ static int enqueue(cf_stream *s, const char *p, size_t n)
         s->wend -= s->wstart;
         s->wstart = 0;
     }
-    if (s->wcap - s->wend < n) {
-        size_t cap = s->wcap ? s->wcap : FIRST_BUF;
-        while (cap - s->wend < n) {
-            if (cap > SIZE_MAX / 2)
-                return ENOMEM;
-            cap *= 2;
-        }
-        char *b = realloc(s->wbuf, cap);
-        if (!b)
-            return ENOMEM;
-        s->wbuf = b;
-        s->wcap = cap;
-    }
+    if (s->wcap - s->wend < n && grow(&s->wbuf, &s->wcap, s->wend, n))
+        return ENOMEM;
     memcpy(s->wbuf + s->wend, p, n);
     s->wend += n;
     return 0;
