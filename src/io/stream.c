@@ -2,7 +2,9 @@
  *
  * Design notes.
  * - Reading: bytes live in rbuf[rstart, rend). A read that finds the buffer empty reads straight
- *   into the caller's memory (no copy on the common path); read_exactly, readline and read_until
+ *   into the caller's memory (no copy on the common path), and after a short read of a socket
+ *   the next one waits before it reads (the socket was drained; an edge, or poll, says when
+ *   more came), which saves the read that would only say EAGAIN; read_exactly, readline and read_until
  *   buffer until their condition holds and only then take, so a timeout, a cancel, the end of the
  *   stream or EMSGSIZE leave every byte for the next read (asyncio's StreamReader loses them).
  *   readline and read_until hand out a pointer into rbuf: the bytes they return are only marked
@@ -50,6 +52,7 @@ struct cf_stream {
     size_t rcap, rstart, rend, taken, scanned;
     size_t limit;
     bool   eof;
+    bool   drained;        /* a socket's last read came back short: wait before the next */
     int    rerr;           /* a read error, given once the buffered bytes are gone */
     /* the writer's */
     char  *wbuf;
@@ -247,9 +250,23 @@ CF_EXTERN ssize_t cf_stream_read(cf_stream *s, void *buf, size_t max, double tim
             errno = s->rerr;
             return -1;
         }
+        /* A short read drained the socket: the next data comes with an edge (or, for a thread,
+         * poll sees it), so waiting first saves the read that would say EAGAIN (libuv's
+         * UV_HANDLE_READ_PARTIAL). */
+        if (s->drained && !d.poll) {
+            s->drained = false;
+            int r = wait_ready(s, POLLIN, &d);
+            if (r) {
+                s->drained = true;
+                errno = r;
+                return -1;
+            }
+        }
         ssize_t n = read_once(s, buf, max);    /* nothing buffered: straight into buf */
-        if (n > 0)
+        if (n > 0) {
+            s->drained = s->sock && (size_t)n < max;
             return n;
+        }
         if (n == 0) {
             s->eof = true;
             return 0;
