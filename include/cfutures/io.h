@@ -110,8 +110,9 @@ CF_EXTERN int          cf_tcp_connect(const char *host, const char *port, double
  * ENAMETOOLONG | EINVAL | ... */
 CF_EXTERN int          cf_unix_connect(const char *path, double timeout, cf_stream **out);
 /* getaddrinfo on the library's resolver threads (started on first use), so a coroutine suspends
- * and its loop goes on. 0 (free *res with freeaddrinfo) | ETIMEDOUT (the lookup goes on and its
- * answer is dropped) | ECANCELED | ENOMEM | CF_EAI_BASE - EAI_x | EINVAL. */
+ * and its loop goes on. 0 (free *res with freeaddrinfo) | EAGAIN (timeout 0 and the answer is
+ * not there at once) | ETIMEDOUT (the lookup goes on and its answer is dropped) | ECANCELED |
+ * ENOMEM | CF_EAI_BASE - EAI_x | EINVAL. */
 CF_EXTERN int          cf_getaddrinfo(const char *host, const char *port, const struct addrinfo *hints,
                                       double timeout, struct addrinfo **res);
 

@@ -121,7 +121,7 @@ CF_EXTERN int cf_getaddrinfo(const char *host, const char *port, const struct ad
         *res = l->res;
         l->res = NULL;                /* the caller's now */
     } else if (r != ECANCELED) {
-        r = ETIMEDOUT;                /* EAGAIN from a poll too: the answer is not there */
+        r = d.poll ? EAGAIN : ETIMEDOUT;   /* the answer is not there (yet) */
     }
     drop(l);
     return r;
