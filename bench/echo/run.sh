@@ -16,14 +16,14 @@ reps=${2:-3}
 secs=${3:-2}
 . "$root/tools/deps.sh"
 cf_install_deps libuv1-dev golang-go python3-uvloop >&2
-out=$(mktemp -d)
-trap 'rm -rf "$out"; kill $(jobs -p) 2>/dev/null || true' EXIT
+. "$root/bench/lib.sh"
+bench_scratch
 cc="gcc -O2 -Wall"
 $cc "$here/client.c" -o "$out/client"
 $cc "$here/epoll_echo.c" -o "$out/epoll_echo"
 $cc "$here/uv_echo.c" -o "$out/uv_echo" $(pkg-config --cflags --libs libuv)
 $cc -I"$root/include" "$here/cf_echo.c" -o "$out/cf_echo" -L"$lib" -lcfutures -Wl,-rpath,"$lib"
-(cd "$here" && GOCACHE="$out/gocache" GO111MODULE=off go build -o "$out/go_echo" echo.go)
+go_build "$here" echo.go "$out/go_echo"
 py=/usr/bin/python3
 declare -a names cmds
 add() { names+=("$1"); cmds+=("$2"); }
@@ -42,10 +42,9 @@ raw="$out/raw.tsv"
 for rep in $(seq "$reps"); do
     for size in 1024 10240 102400; do
         for i in "${!names[@]}"; do
-            coproc SRV { exec ${cmds[$i]}; }
-            read -r port <&"${SRV[0]}"
+            serve ${cmds[$i]}
             res=$("$out/client" "$port" 10 "$size" "$secs")
-            kill "$SRV_PID" 2>/dev/null; wait "$SRV_PID" 2>/dev/null || true
+            unserve
             printf '%s\t%s\t%s\n' "$size" "${names[$i]}" "$res" >>"$raw"
         done
     done

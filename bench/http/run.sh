@@ -11,9 +11,9 @@ reps=${2:-3}
 secs=${3:-3}
 . "$root/tools/deps.sh"
 cf_install_deps wrk golang-go python3-aiohttp >&2
-out=$(mktemp -d)
-trap 'rm -rf "$out"; kill $(jobs -p) 2>/dev/null || true' EXIT
-(cd "$here" && GOCACHE="$out/gocache" GO111MODULE=off go build -o "$out/go_hello" hello.go)
+. "$root/bench/lib.sh"
+bench_scratch
+go_build "$here" hello.go "$out/go_hello"
 declare -a names cmds
 names=("cfutures" "Go net/http" "aiohttp")
 cmds=("$build/examples/cf_http_hello 0" "$out/go_hello" "/usr/bin/python3 $here/hello_aiohttp.py")
@@ -21,11 +21,9 @@ raw="$out/raw.tsv"
 : >"$raw"
 for rep in $(seq "$reps"); do
     for i in "${!names[@]}"; do
-        coproc SRV { exec ${cmds[$i]}; }
-        read -r first <&"${SRV[0]}"
-        port=${first##* }
+        serve ${cmds[$i]}
         res=$(wrk -t1 -c64 -d"${secs}s" --latency "http://127.0.0.1:$port/" 2>/dev/null)
-        kill "$SRV_PID" 2>/dev/null; wait "$SRV_PID" 2>/dev/null || true
+        unserve
         rps=$(awk '/Requests\/sec/ {print $2}' <<<"$res")
         p50=$(awk '$1 == "50%" {print $2}' <<<"$res")
         p99=$(awk '$1 == "99%" {print $2}' <<<"$res")
