@@ -6,6 +6,8 @@
 
 #define CF__FOREVER_ABOVE 1e9   /* seconds; ~31 years, also keeps tv_sec far from overflow */
 
+const cf__deadline cf__forever = { .forever = true };
+
 uint64_t cf__mono_ns(void)
 {
     struct timespec ts;

@@ -14,6 +14,9 @@ typedef struct cf__deadline {
     struct timespec at;       /* CLOCK_MONOTONIC, valid unless forever or poll */
 } cf__deadline;
 
+/* No deadline: for the waits that must finish (nothing but their event ends them). */
+extern const cf__deadline cf__forever;
+
 /* 0 | EINVAL (NaN). Timeouts beyond ~30 years are taken as forever. */
 int  cf__deadline_init(cf__deadline *d, double timeout);
 bool cf__deadline_passed(const cf__deadline *d);

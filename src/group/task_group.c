@@ -189,12 +189,10 @@ CF_EXTERN cf_future *cf_task_group_submit(cf_task_group *g, cf_executor *ex, cf_
 /* With lk held: parks until the group is settled, whatever it takes. */
 static void wait_settled_uncut(cf_task_group *g, cf__parker *me)
 {
-    cf__deadline forever;
-    cf__deadline_init(&forever, -1);
     cf__waiter w;
     cf__waiter_init(&w, me);
     while (!settled(g))
-        cf__waitq_sleep(&g->q, &w, &g->lk, &forever, false, 0);
+        cf__waitq_sleep(&g->q, &w, &g->lk, &cf__forever, false, 0);
 }
 
 /* Closes the group, cancels what is left and waits for it; with lk held on entry and exit. */

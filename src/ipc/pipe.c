@@ -455,13 +455,12 @@ static int send_locked(cf_pipe *p, const unsigned char *msg, size_t len, const c
 
 int cf__pipe_send_part(cf_pipe *p, const void *msg, size_t len, size_t *off)
 {
-    cf__deadline d, forever;
+    cf__deadline d;
     cf__deadline_init(&d, 0);
-    cf__deadline_init(&forever, -1);
     if (len > PTRDIFF_MAX)
         return EMSGSIZE;
     cf__parker *me = cf__parker_self();
-    cf__mutex_lock(&p->send_mu, me, &forever, false);
+    cf__mutex_lock(&p->send_mu, me, &cf__forever, false);
     int r = is_broken(p) ? EPROTO : send_from(p, msg, len, off, &d);
     cf__mutex_unlock(&p->send_mu, me);
     return r;

@@ -160,15 +160,13 @@ fail:
  * only wait out thread exits. */
 static void wait_exits(cf__thread_pool *p, bool own)
 {
-    cf__deadline forever;
-    cf__deadline_init(&forever, -1);
     for (;;) {
         uint32_t key = cf__ecount_prepare(&p->exits);
         if (atomic_load(&p->live) <= (int)own) {
             cf__ecount_cancel(&p->exits);
             return;
         }
-        cf__ecount_wait(&p->exits, key, &forever, false);
+        cf__ecount_wait(&p->exits, key, &cf__forever, false);
     }
 }
 

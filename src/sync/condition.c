@@ -75,9 +75,7 @@ CF_EXTERN int cf_condition_wait(cf_condition *c, double timeout)
     cf__lock_acquire(&c->lk);
     cf__waitq_del(&w);
     cf__lock_release(&c->lk);
-    cf__deadline forever;
-    cf__deadline_init(&forever, -1);
-    cf__mutex_lock(m, me, &forever, false);
+    cf__mutex_lock(m, me, &cf__forever, false);
     return r;
 }
 

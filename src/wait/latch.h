@@ -40,13 +40,11 @@ static inline uint32_t cf__latch_peek(cf__latch *l)
  * returns its value. */
 static inline uint32_t cf__latch_wait(cf__latch *l)
 {
-    cf__deadline forever;
-    cf__deadline_init(&forever, -1);
     cf__waiter w;
     cf__waiter_init(&w, cf__parker_self());
     cf__lock_acquire(&l->lk);
     while (atomic_load_explicit(&l->value, memory_order_acquire) == 0)
-        cf__waitq_sleep(&l->q, &w, &l->lk, &forever, false, 0);
+        cf__waitq_sleep(&l->q, &w, &l->lk, &cf__forever, false, 0);
     uint32_t v = atomic_load_explicit(&l->value, memory_order_relaxed);
     cf__lock_release(&l->lk);
     return v;
