@@ -207,6 +207,50 @@ START_TEST(a_hundred_concurrent_subprocesses)
 }
 END_TEST
 
+/* free's wait is not cut by a cancel, and does not swallow it either: the coroutine's next wait
+ * still gets ECANCELED. */
+static atomic_int cancel_stage;
+
+static void *frees_while_cancelled(void *arg)
+{
+    (void)arg;
+    const char *sleeper[] = { "sleep", "30", NULL };
+    cf_subprocess *p = cf_subprocess_spawn(sleeper, NULL);
+    ck_assert_ptr_nonnull(p);
+    atomic_store(&cancel_stage, 1);
+    while (atomic_load(&cancel_stage) < 2)
+        ;                                    /* busy, not waiting: the cancel stays pending */
+    cf_subprocess_free(p);                   /* kills and reaps, cancel or not */
+    return (void *)(intptr_t)cf_sleep(5);    /* the cancel, kept for this wait */
+}
+
+static void *cancel_it(void *arg)
+{
+    while (atomic_load(&cancel_stage) < 1)
+        sleep_ms(1);
+    cf_future_cancel(arg);
+    atomic_store(&cancel_stage, 2);
+    return NULL;
+}
+
+START_TEST(free_keeps_a_pending_cancel)
+{
+    atomic_store(&cancel_stage, 0);
+    cf_loop *loop = cf_loop_new();
+    cf_future *f = cf_loop_spawn(loop, frees_while_cancelled, NULL);
+    pthread_t t;
+    pthread_create(&t, NULL, cancel_it, f);
+    double t0 = now_s();
+    cf_loop_run(loop);
+    pthread_join(t, NULL);
+    ck_assert(now_s() - t0 < 4);             /* the sleep did not run its 5 s */
+    ck_assert_int_eq(cf_future_state(f), CF_CANCELLED);
+    cf_future_unref(f);
+    cf_loop_free(loop);
+    ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("subprocess");
@@ -218,6 +262,7 @@ static Suite *suite(void)
     CF_ADD_TEST(tc, communicate_four_mib_in_a_thread);
     CF_ADD_TEST(tc, communicate_four_mib_in_a_coroutine);
     CF_ADD_TEST(tc, a_hundred_concurrent_subprocesses);
+    CF_ADD_TEST(tc, free_keeps_a_pending_cancel);
     suite_add_tcase(s, tc);
     return s;
 }

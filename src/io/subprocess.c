@@ -205,20 +205,30 @@ static bool try_reap(cf_subprocess *p)
     return p->reaped;
 }
 
-/* Until it exits, by d: 0 | EAGAIN | ETIMEDOUT | ECANCELED. */
+/* Until it exits, by d: 0 | EAGAIN | ETIMEDOUT | ECANCELED (cancellable only: otherwise a cancel
+ * that ends the fd wait is kept for the caller's next wait, and this one goes on). */
 static int wait_exit(cf_subprocess *p, const cf__deadline *d, bool cancellable)
 {
     uint64_t nap = 1000000;
+    bool kept = false;
+    int r = 0;
     while (!try_reap(p)) {
-        if (d->poll)
-            return EAGAIN;
-        int r = p->pidfd >= 0 ? cf__wait_fd(p->pidfd, POLLIN, d) : cf__wait_nap(nap, d, cancellable);
-        if (r == ECANCELED && !cancellable)
+        if (d->poll) {
+            r = EAGAIN;
+            break;
+        }
+        r = p->pidfd >= 0 ? cf__wait_fd(p->pidfd, POLLIN, d) : cf__wait_nap(nap, d, cancellable);
+        if (r == ECANCELED && !cancellable) {
+            kept = true;
             continue;
+        }
         if (r && !(r == ETIMEDOUT && try_reap(p)))
-            return r;
+            break;
+        r = 0;
     }
-    return 0;
+    if (kept)
+        cf__parker_cancel(cf__parker_self());   /* pending again: delivered by the next wait */
+    return try_reap(p) ? 0 : r;
 }
 
 CF_EXTERN int cf_subprocess_wait(cf_subprocess *p, double timeout, int *status)
@@ -249,9 +259,7 @@ CF_EXTERN void cf_subprocess_free(cf_subprocess *p)
         cf_stream_close(p->io[i]);
     if (!p->reaped) {
         kill(p->pid, SIGKILL);
-        cf__deadline forever;
-        cf__deadline_init(&forever, -1);
-        wait_exit(p, &forever, false);
+        wait_exit(p, &cf__forever, false);
     }
     if (p->pidfd >= 0)
         close(p->pidfd);
