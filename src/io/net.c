@@ -41,6 +41,16 @@ static void set_nodelay(int fd)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+/* *out a stream over the connected fd: 0 | ENOMEM (fd closed). */
+static int stream_out(int fd, cf_stream **out)
+{
+    if (!(*out = cf__stream_adopt(fd, true))) {
+        close(fd);
+        return ENOMEM;
+    }
+    return 0;
+}
+
 static cf_listener *listener_new(int fd, bool tcp, const char *path)
 {
     cf_listener *l = calloc(1, sizeof *l);
@@ -190,11 +200,7 @@ CF_EXTERN int cf_listener_accept(cf_listener *l, double timeout, cf_stream **out
         if (fd >= 0) {
             if (l->tcp)
                 set_nodelay(fd);
-            if (!(*out = cf__stream_adopt(fd, true))) {
-                close(fd);
-                return ENOMEM;
-            }
-            return 0;
+            return stream_out(fd, out);
         }
         int e = errno;
         if (e == EINTR || e == ECONNABORTED)
@@ -281,11 +287,7 @@ CF_EXTERN int cf_tcp_connect(const char *host, const char *port, double timeout,
     if (fd < 0)
         return r;
     set_nodelay(fd);
-    if (!(*out = cf__stream_adopt(fd, true))) {
-        close(fd);
-        return ENOMEM;
-    }
-    return 0;
+    return stream_out(fd, out);
 }
 
 CF_EXTERN int cf_unix_connect(const char *path, double timeout, cf_stream **out)
@@ -304,9 +306,5 @@ CF_EXTERN int cf_unix_connect(const char *path, double timeout, cf_stream **out)
         close(fd);
         return r;
     }
-    if (!(*out = cf__stream_adopt(fd, true))) {
-        close(fd);
-        return ENOMEM;
-    }
-    return 0;
+    return stream_out(fd, out);
 }

@@ -176,9 +176,11 @@ static int sleep_on(cf_mpqueue *q, int side, const cf__deadline *d, bool *held)
     int r;
     if (coro) {
         r = cf__wait_fd(q->efd[side], POLLIN, d);
-        uint64_t unit;
-        if (r == 0 && read(q->efd[side], &unit, sizeof unit) < 0)
-            r = 0;                      /* another coroutine took the unit: look anyway */
+        if (r == 0) {                   /* take our unit; another coroutine may have: look anyway */
+            uint64_t unit;
+            ssize_t got = read(q->efd[side], &unit, sizeof unit);
+            (void)got;
+        }
     } else {
         r = cf__futex_wait_shared(&w->seq, seen, d);
     }
@@ -314,9 +316,7 @@ CF_EXTERN void cf_mpqueue_close(cf_mpqueue *q)
     if (!q)
         return;
     mpq_shm *s = q->s;
-    cf__deadline d;
-    cf__deadline_init(&d, -1);
-    lock(s, &d);
+    lock(s, &cf__forever);
     close_locked(q);
     unlock(s);
 }
