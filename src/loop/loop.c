@@ -26,7 +26,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <math.h>
 #include <time.h>
@@ -214,6 +213,18 @@ static bool spin_for_remote(cf_loop *loop)
     return true;
 }
 
+/* Announces the loop to its wakers (the doorbell), then looks at the remote list under rlock:
+ * true if a coroutine is waiting there (whichever of a waker and this takes rlock first, the
+ * coroutine is either seen here or the bell rung). */
+static bool announce(cf_loop *loop)
+{
+    cf__bell_sleeping(&loop->sleeping);
+    cf__lock_acquire(&loop->rlock);
+    bool remote = !cf__list_empty(&loop->remote);
+    cf__lock_release(&loop->rlock);
+    return remote;
+}
+
 /* Polls the epoll set; block: sleeps while nothing is ready, up to cap_ns (UINT64_MAX: no cap)
  * or the first timer. */
 static void poll_io(cf_loop *loop, bool block, uint64_t cap_ns)
@@ -222,11 +233,7 @@ static void poll_io(cf_loop *loop, bool block, uint64_t cap_ns)
     if (block && loop->future_waits && spin_for_remote(loop) && !loop->fd_waits)
         return;   /* it came: no syscall at all */
     if (block) {
-        cf__bell_sleeping(&loop->sleeping);
-        cf__lock_acquire(&loop->rlock);
-        bool remote = !cf__list_empty(&loop->remote);
-        cf__lock_release(&loop->rlock);
-        timeout = remote ? 0 : sleep_ns(loop);
+        timeout = announce(loop) ? 0 : sleep_ns(loop);
         if (timeout > cap_ns)
             timeout = cap_ns;
     }
@@ -359,10 +366,7 @@ static int run(cf_loop *loop, cf_future *until)
 
 static void arm_for_host(cf_loop *loop)
 {
-    cf__bell_sleeping(&loop->sleeping);
-    cf__lock_acquire(&loop->rlock);
-    bool remote = !cf__list_empty(&loop->remote);
-    cf__lock_release(&loop->rlock);
+    bool remote = announce(loop);
     struct itimerspec its = { { 0, 0 }, { 0, 0 } };
     int flags = 0;
     cf__timer *t = cf__timer_first(&loop->timers);
