@@ -187,23 +187,28 @@ static ssize_t read_once(cf_stream *s, void *dst, size_t max)
     }
 }
 
-/* Reads more into the buffer, at least one byte unless the stream ended, waiting for it.
- * want: bytes the caller still needs (a hint for the room to make). 0 | an error; s->eof set at
- * the end of the stream. */
-static int fill(cf_stream *s, size_t want, const cf__deadline *d)
+/* Reads into dst (max > 0 bytes), waiting for at least one byte: > 0 | 0 (the end: eof set) |
+ * -errno (a read error, kept in rerr, or the wait's EAGAIN, ETIMEDOUT, ECANCELED). After a short
+ * read of a socket the next call waits first: the socket was drained, the next data comes with
+ * an edge (or, for a thread, poll sees it), so the read that would only say EAGAIN is saved
+ * (libuv's UV_HANDLE_READ_PARTIAL). */
+static ssize_t read_wait(cf_stream *s, void *dst, size_t max, const cf__deadline *d)
 {
     if (s->eof)
         return 0;
     if (s->rerr)
-        return s->rerr;
-    int r = make_room(s, want > FIRST_BUF ? want : FIRST_BUF);
-    if (r)
-        return r;
+        return -s->rerr;
+    if (s->drained && !d->poll) {
+        int r = wait_ready(s, POLLIN, d);
+        if (r)
+            return -r;
+        s->drained = false;
+    }
     for (;;) {
-        ssize_t n = read_once(s, s->rbuf + s->rend, s->rcap - s->rend);
+        ssize_t n = read_once(s, dst, max);
         if (n > 0) {
-            s->rend += (size_t)n;
-            return 0;
+            s->drained = s->sock && (size_t)n < max;
+            return n;
         }
         if (n == 0) {
             s->eof = true;
@@ -211,11 +216,36 @@ static int fill(cf_stream *s, size_t want, const cf__deadline *d)
         }
         if (n != -EAGAIN && n != -EWOULDBLOCK) {
             s->rerr = (int)-n;
-            return s->rerr;
+            return n;
         }
-        if ((r = wait_ready(s, POLLIN, d)))
-            return r;
+        int r = wait_ready(s, POLLIN, d);
+        if (r)
+            return -r;
     }
+}
+
+/* Reads more into the buffer, at least one byte unless the stream ended, waiting for it.
+ * want: bytes the caller still needs (a hint for the room to make). 0 | an error; s->eof set at
+ * the end of the stream. */
+static int fill(cf_stream *s, size_t want, const cf__deadline *d)
+{
+    if (s->eof)
+        return 0;
+    int r = make_room(s, want > FIRST_BUF ? want : FIRST_BUF);
+    if (r)
+        return r;
+    ssize_t n = read_wait(s, s->rbuf + s->rend, s->rcap - s->rend, d);
+    if (n > 0)
+        s->rend += (size_t)n;
+    return n < 0 ? (int)-n : 0;
+}
+
+/* Copies n buffered bytes out and drops them from the buffer. */
+static void take(cf_stream *s, void *dst, size_t n)
+{
+    memcpy(dst, s->rbuf + s->rstart, n);
+    s->rstart += n;
+    s->scanned = s->scanned > n ? s->scanned - n : 0;
 }
 
 static int read_deadline(cf_stream *s, double timeout, cf__deadline *d)
@@ -235,52 +265,17 @@ CF_EXTERN ssize_t cf_stream_read(cf_stream *s, void *buf, size_t max, double tim
     }
     if (max == 0)
         return 0;
-    for (;;) {
-        size_t have = buffered(s);
-        if (have) {
-            size_t n = have < max ? have : max;
-            memcpy(buf, s->rbuf + s->rstart, n);
-            s->rstart += n;
-            s->scanned = s->scanned > n ? s->scanned - n : 0;
-            return (ssize_t)n;
-        }
-        if (s->eof)
-            return 0;
-        if (s->rerr) {
-            errno = s->rerr;
-            return -1;
-        }
-        /* A short read drained the socket: the next data comes with an edge (or, for a thread,
-         * poll sees it), so waiting first saves the read that would say EAGAIN (libuv's
-         * UV_HANDLE_READ_PARTIAL). */
-        if (s->drained && !d.poll) {
-            s->drained = false;
-            int r = wait_ready(s, POLLIN, &d);
-            if (r) {
-                s->drained = true;
-                errno = r;
-                return -1;
-            }
-        }
-        ssize_t n = read_once(s, buf, max);    /* nothing buffered: straight into buf */
-        if (n > 0) {
-            s->drained = s->sock && (size_t)n < max;
-            return n;
-        }
-        if (n == 0) {
-            s->eof = true;
-            return 0;
-        }
-        if (n != -EAGAIN && n != -EWOULDBLOCK) {
-            s->rerr = (int)-n;
-            continue;
-        }
-        int r = wait_ready(s, POLLIN, &d);
-        if (r) {
-            errno = r;
-            return -1;
-        }
+    size_t have = buffered(s);
+    if (have) {
+        take(s, buf, have < max ? have : max);
+        return (ssize_t)(have < max ? have : max);
     }
+    ssize_t n = read_wait(s, buf, max, &d);   /* nothing buffered: straight into buf */
+    if (n < 0) {
+        errno = (int)-n;
+        return -1;
+    }
+    return n;
 }
 
 CF_EXTERN int cf_stream_read_exactly(cf_stream *s, void *buf, size_t n, double timeout)
@@ -295,9 +290,7 @@ CF_EXTERN int cf_stream_read_exactly(cf_stream *s, void *buf, size_t n, double t
         if (r)
             return r;                          /* nothing taken */
     }
-    memcpy(buf, s->rbuf + s->rstart, n);
-    s->rstart += n;
-    s->scanned = s->scanned > n ? s->scanned - n : 0;
+    take(s, buf, n);
     return 0;
 }
 
