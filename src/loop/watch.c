@@ -75,29 +75,31 @@ static int attach(cf_loop *loop, cf__fdwatch *w)
     return 0;
 }
 
+/* A wait that registers w's fd for itself only (cf__coro_wait_fds). */
+static int one_shot(cf__parker *p, cf__fdwatch *w, short events, const cf__deadline *d)
+{
+    struct pollfd pfd = { .fd = w->fd, .events = events };
+    return cf__coro_wait_fds(p, &pfd, 1, d);
+}
+
 int cf__coro_wait_watch(cf__parker *p, cf__fdwatch *w, short events, const cf__deadline *d)
 {
     cf__coro *co = cf__container_of(p, cf__coro, parker);
     cf_loop *loop = co->loop;
-    if (!(events & POLLIN)) {                  /* a writer: one-shot (see the notes) */
-        struct pollfd pfd = { .fd = w->fd, .events = events };
-        return cf__coro_wait_fds(p, &pfd, 1, d);
-    }
+    if (!(events & POLLIN))
+        return one_shot(p, w, events, d);      /* a writer (see the notes) */
     cf__fdreg *r = w->reg;
     if (!r) {
         int a = attach(loop, w);
         if (a == 1)
             return 0;
-        if (a == EEXIST || a == ENOMEM) {      /* in this epoll set already, or no memory */
-            struct pollfd pfd = { .fd = w->fd, .events = events };
-            return cf__coro_wait_fds(p, &pfd, 1, d);
-        }
+        if (a == EEXIST || a == ENOMEM)        /* in this epoll set already, or no memory */
+            return one_shot(p, w, events, d);
         if (a)
             return a;
         r = w->reg;
-    } else if (r->loop != loop) {             /* another loop's: a one-shot wait here */
-        struct pollfd pfd = { .fd = w->fd, .events = events };
-        return cf__coro_wait_fds(p, &pfd, 1, d);
+    } else if (r->loop != loop) {
+        return one_shot(p, w, events, d);      /* another loop's */
     }
     int side = 0;
     uint32_t bit = POLLIN;
