@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# deps.sh: installs the Debian packages the build, tests and demo need, when they are missing.
-# Sourced by demo.sh and test.sh; needs root (or sudo) only when something is missing.
+# SPDX-License-Identifier: MIT
+# deps.sh: installs the Debian packages a build needs (compiler, CMake, pkg-config, liburcu) and
+# those the caller names (test.sh: check, the test framework), when they are missing.
+# Sourced by the scripts in tools/ and bench/; needs root (or sudo) only when something is missing.
 cf_install_deps() {
-    local pkgs=(cmake make gcc pkg-config liburcu-dev check "$@") missing=()
+    local pkgs=(cmake make gcc pkg-config liburcu-dev "$@") missing=()
     for p in "${pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # fuzz.sh: builds the libFuzzer targets (tests/fuzz: cf_pipe records and chunks, cf_mpqueue
 # records, the process pool's task and result messages) with clang, ASan and UBSan, writes a
 # corpus of valid messages (fuzz_seeds), and runs each target for SECONDS (default 30). Fails if
@@ -11,7 +12,7 @@ cf_install_deps clang libfuzzer-14-dev
 secs=${1:-30}
 dir="$root/build-fuzz"
 CC=clang cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCF_FUZZ=ON \
-    -DCF_SANITIZE=address,undefined -DCF_BUILD_TESTS=OFF -DCF_BUILD_EXAMPLES=OFF >/dev/null
+    -DCF_SANITIZE=address,undefined -DCF_BUILD_TESTS=OFF -DCF_BUILD_EXAMPLES=OFF -DCF_BUILD_BENCH=OFF >/dev/null
 cmake --build "$dir" -j"$(nproc)" >/dev/null
 corpus="$dir/corpus"
 rm -rf "$corpus"

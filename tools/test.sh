@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test.sh: the README's second command, and what CI runs. Installs what is missing, then builds
 # and runs the whole suite three times: a normal build with warnings as errors, AddressSanitizer +
 # UndefinedBehaviorSanitizer, and ThreadSanitizer. It also checks the issues' exact declarations
-# (when ../shared/contract is there) and the layering of src/ (tools/layers.sh), that an installed cfutures is found by pkg-config and by
-# CMake's find_package, runs the coroutine tests once more over the portable ucontext switch, runs
-# each libFuzzer target for 30 s (tools/fuzz.sh) and the one-minute soak (tools/soak.sh), and runs
+# (when ../shared/contract is there) and the layering of src/ (tools/layers.sh), that cfutures
+# works installed (pkg-config, find_package), as a subproject and from C++ (tools/consumers.sh),
+# runs the coroutine tests once more over the portable ucontext switch, runs each libFuzzer target for 30 s (tools/fuzz.sh) and the one-minute soak (tools/soak.sh), and runs
 # the pool and coroutine examples under valgrind (uninitialised bytes sent, leaks).
 # Usage: tools/test.sh [normal|asan|tsan|install|contract|ucontext|valgrind|fuzz|soak|aarch64 ...]
 # (aarch64, not in the default list: cross-builds the context switch and runs a ping-pong under
@@ -12,7 +13,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/tools/deps.sh"
-cf_install_deps libglib2.0-dev curl   # GLib: the embedding test; curl: the HTTP example's
+cf_install_deps check libglib2.0-dev curl   # Check: the tests; GLib: the embedding test; curl: the HTTP example's
 jobs=$(nproc)
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] && steps=(normal contract install ucontext valgrind asan tsan fuzz soak)
@@ -37,36 +38,6 @@ aarch64_check() {
     rm -rf "$tmp"
 }
 
-install_check() {
-    echo "=== install: pkg-config and find_package from a fresh prefix"
-    local dir="$root/build-test-normal" prefix tmp
-    tmp=$(mktemp -d); prefix="$tmp/prefix"
-    [ -d "$dir" ] || cmake -S "$root" -B "$dir" -DCF_WERROR=ON >/dev/null
-    cmake --build "$dir" -j"$jobs" >/dev/null
-    cmake --install "$dir" --prefix "$prefix" >/dev/null
-    cp "$root/examples/hello.c" "$tmp/"
-    PKG_CONFIG_PATH="$prefix/lib/pkgconfig:$prefix/lib/$(gcc -dumpmachine)/pkgconfig" \
-        sh -c "gcc -std=c11 -Wall -Werror \"$tmp/hello.c\" -o \"$tmp/hello_pc\" \$(pkg-config --cflags --libs cfutures)"
-    LD_LIBRARY_PATH="$prefix/lib:$prefix/lib/$(gcc -dumpmachine)" "$tmp/hello_pc" | grep -q "result 16"
-    PKG_CONFIG_PATH="$prefix/lib/pkgconfig:$prefix/lib/$(gcc -dumpmachine)/pkgconfig" \
-    mkdir -p "$tmp/consumer"
-    cat >"$tmp/consumer/CMakeLists.txt" <<'CM'
-cmake_minimum_required(VERSION 3.18)
-project(consumer C)
-find_package(cfutures REQUIRED)
-add_executable(hello_shared ../hello.c)
-target_link_libraries(hello_shared PRIVATE cfutures::cfutures)
-add_executable(hello_static ../hello.c)
-target_link_libraries(hello_static PRIVATE cfutures::cfutures_static)
-CM
-    cmake -S "$tmp/consumer" -B "$tmp/consumer/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
-    cmake --build "$tmp/consumer/build" >/dev/null
-    LD_LIBRARY_PATH="$prefix/lib:$prefix/lib/$(gcc -dumpmachine)" "$tmp/consumer/build/hello_shared" | grep -q "result 16"
-    "$tmp/consumer/build/hello_static" | grep -q "result 16"
-    rm -rf "$tmp"
-    echo "install ok: pkg-config (shared) and find_package (shared and static) build and run"
-}
-
 valgrind_check() {
     echo "=== valgrind: the pool and coroutine examples"
     cf_install_deps valgrind
@@ -74,7 +45,7 @@ valgrind_check() {
     # registered with it (src/loop/stack.c).
     local dir="$root/build-test-valgrind"
     cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCF_WERROR=ON \
-        -DCF_BUILD_TESTS=OFF >/dev/null
+        -DCF_BUILD_TESTS=OFF -DCF_BUILD_BENCH=OFF >/dev/null
     cmake --build "$dir" -j"$jobs" >/dev/null
     local e
     for e in cf_hello cf_hello_process cf_coro_mix cf_coro_gather cf_coro_taskgroup; do
@@ -105,11 +76,12 @@ contract_check() {
 for s in "${steps[@]}"; do
     case "$s" in
         normal)   suite normal "" ;;
-        asan)     suite asan "" -DCF_SANITIZE=address,undefined ;;
-        tsan)     suite tsan "" -DCF_SANITIZE=thread ;;
-        ucontext) suite ucontext test_loop -DCF_UCONTEXT=ON -DCF_BUILD_EXAMPLES=OFF ;;
+        asan)     suite asan "" -DCF_SANITIZE=address,undefined -DCF_BUILD_BENCH=OFF ;;
+        tsan)     suite tsan "" -DCF_SANITIZE=thread -DCF_BUILD_BENCH=OFF ;;
+        ucontext) suite ucontext test_loop -DCF_UCONTEXT=ON -DCF_BUILD_EXAMPLES=OFF -DCF_BUILD_BENCH=OFF ;;
         aarch64)  aarch64_check ;;
-        install)  install_check ;;
+        install)  echo "=== install: pkg-config, find_package, add_subdirectory, FetchContent, C++"
+                  bash "$root/tools/consumers.sh" ;;
         contract) contract_check ;;
         valgrind) valgrind_check ;;
         fuzz)     echo "=== fuzz: each target 30 s"; bash "$root/tools/fuzz.sh" 30 ;;
