@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /* cfutures.h: the umbrella header. Include this one; the pieces live in include/cfutures/. */
 #ifndef CFUTURES_H
 #define CFUTURES_H
 
 #include "cfutures/common.h"
+#include "cfutures/version.h"
 #include "cfutures/errors.h"
 #include "cfutures/future.h"
 #include "cfutures/executor.h"

@@ -1,6 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /* test_future.c: the future state machine, references, results and errors, done-callbacks,
- * cancellation, timeouts, bad input, cf_strerror and the task API outside tasks. */
+ * cancellation, timeouts, bad input, cf_strerror/cf_errname, the version, and the task API
+ * outside tasks. */
 #include <math.h>
+#include <netdb.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -328,6 +332,36 @@ START_TEST(strerror_knows_everything)
 }
 END_TEST
 
+START_TEST(errname_names_codes)
+{
+    ck_assert_str_eq(cf_errname(0), "0");
+    ck_assert_str_eq(cf_errname(ETIMEDOUT), "ETIMEDOUT");
+    ck_assert_str_eq(cf_errname(ECANCELED), "ECANCELED");
+    ck_assert_str_eq(cf_errname(CF_EBROKEN), "CF_EBROKEN");
+    ck_assert_str_eq(cf_errname(CF_EWORKER), "CF_EWORKER");
+    ck_assert_str_eq(cf_errname(CF_EAI_BASE - EAI_NONAME), "EAI_NONAME");
+    ck_assert_str_eq(cf_errname(CF_EAI_BASE + 1023), "EAI_UNKNOWN");
+    ck_assert_str_eq(cf_errname(-5), "UNKNOWN");
+    ck_assert_str_eq(cf_errname(123456), "UNKNOWN");
+    ck_assert_str_eq(cf_errname(CF_EBROKEN + 7), "UNKNOWN");
+    ck_assert_str_eq(cf_strerror(CF_EBROKEN + 7), "Unknown error");
+}
+END_TEST
+
+START_TEST(version_agrees)
+{
+    ck_assert_uint_eq(cf_version(), CF_VERSION_HEX);
+    ck_assert_str_eq(cf_version_string(), CF_VERSION_STRING);
+    char want[32];
+    snprintf(want, sizeof want, "%d.%d.%d", CF_VERSION_MAJOR, CF_VERSION_MINOR, CF_VERSION_PATCH);
+    ck_assert_str_eq(cf_version_string(), want);
+    ck_assert(CF_VERSION_CHECK(CF_VERSION_MAJOR, CF_VERSION_MINOR, CF_VERSION_PATCH));
+    ck_assert(CF_VERSION_CHECK(0, 0, 0));
+    ck_assert(!CF_VERSION_CHECK(CF_VERSION_MAJOR + 1, 0, 0));
+    ck_assert(!CF_VERSION_CHECK(CF_VERSION_MAJOR, CF_VERSION_MINOR, CF_VERSION_PATCH + 1));
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("future");
@@ -346,6 +380,8 @@ static Suite *suite(void)
     tcase_add_test(tc, many_waiters_all_wake);
     tcase_add_test(tc, task_api_outside_a_task);
     tcase_add_test(tc, strerror_knows_everything);
+    tcase_add_test(tc, errname_names_codes);
+    tcase_add_test(tc, version_agrees);
     suite_add_tcase(s, tc);
     return s;
 }
