@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_process_pool.c: the process pool: results across processes, bytes tasks, crashes and
  * SIGKILLs of workers (only the task a worker ran fails), task_timeout, max_tasks_per_child,
  * initializers, cancellation on both sides of the start, shutdown/terminate, and that nothing is
@@ -100,6 +101,11 @@ START_TEST(results_come_from_other_processes)
     ck_assert_ptr_eq(cf_submit(ex, NULL, NULL), NULL);
     cf_pool_opts bad = { .max_workers = -1 };
     ck_assert_ptr_eq(cf_process_pool_new(&bad), NULL);
+    ck_assert_int_eq(errno, EINVAL);
+    cf_pool_opts garbage = CF_POOL_OPTS_INIT;   /* the reserved tail must be zero */
+    garbage.cf__reserved[0] = 1;
+    errno = 0;
+    ck_assert_ptr_eq(cf_process_pool_new(&garbage), NULL);
     ck_assert_int_eq(errno, EINVAL);
     cf_executor_free(ex);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_subprocess.c: cf_subprocess: spawn errors (ENOENT, EACCES, EINVAL), pipes as streams,
  * exit statuses and signals, wait's timeouts and its remembered status, communicate with 4 MiB
  * through cat in a coroutine and in a thread, stderr into stdout, /dev/null, envp's PATH, cwd,
@@ -27,6 +28,11 @@ START_TEST(spawn_errors)
     cf_subprocess_opts bad = { .stdin_mode = CF_STDIO_STDOUT };   /* stderr only */
     errno = 0;
     ck_assert_ptr_null(cf_subprocess_spawn(argv, &bad));
+    ck_assert_int_eq(errno, EINVAL);
+    cf_subprocess_opts garbage = CF_SUBPROCESS_OPTS_INIT;   /* the reserved tail must be zero */
+    garbage.cf__reserved[3] = 1;
+    errno = 0;
+    ck_assert_ptr_null(cf_subprocess_spawn(argv, &garbage));
     ck_assert_int_eq(errno, EINVAL);
     const char *missing[] = { "cf-no-such-program", NULL };
     errno = 0;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_thread_pool.c: the thread pool: submit, lazy workers, names, initializer (and its failure),
  * max_pending backpressure, cancellation of pending and running tasks, shutdown in all its forms,
  * stats, task failure, and calls made from the pool's own tasks and callbacks. */
@@ -72,6 +73,11 @@ START_TEST(bad_arguments)
 {
     errno = 0;
     ck_assert_ptr_null(cf_thread_pool_new(&(cf_pool_opts){ .max_workers = -1 }));
+    ck_assert_int_eq(errno, EINVAL);
+    cf_pool_opts garbage = CF_POOL_OPTS_INIT;   /* the reserved tail must be zero */
+    garbage.cf__reserved[7] = 1;
+    errno = 0;
+    ck_assert_ptr_null(cf_thread_pool_new(&garbage));
     ck_assert_int_eq(errno, EINVAL);
     cf_executor *ex = cf_thread_pool_new(&(cf_pool_opts){ .max_workers = 1 });
     errno = 0;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cfutures/common.h: what every public header needs: export macro, timeouts, C++ guards.
  * Conventions for the whole API:
  *  - errors are returned as 0 or a positive errno value (pthreads style); constructors return
@@ -21,6 +22,14 @@
 #define CF_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define CF_PRINTF(f, a)
+#endif
+
+/* An initializer that zeroes a whole struct, warning-free in C (`{ 0 }`) and C++ (`{}`, which
+ * -Wmissing-field-initializers accepts there): what the CF_*_OPTS_INIT macros expand to. */
+#ifdef __cplusplus
+#define CF__ZERO_INIT {}
+#else
+#define CF__ZERO_INIT { 0 }
 #endif
 
 #define CF_FOREVER (-1.0)          /* timeouts are seconds; negative = forever, 0 = poll */

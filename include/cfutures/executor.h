@@ -1,9 +1,12 @@
+/* SPDX-License-Identifier: MIT */
 /* cfutures/executor.h: executors (thread pools and fork-based process pools) behind one
  * interface: submit a function, get a future. Python's concurrent.futures.Executor is the model.
  * All functions may be called from any thread, including from tasks running on the executor
  * (a process pool's tasks run in other processes: there, these calls act on copies). */
 #ifndef CFUTURES_EXECUTOR_H
 #define CFUTURES_EXECUTOR_H
+
+#include <stdint.h>
 
 #include "common.h"
 #include "future.h"
@@ -23,12 +26,17 @@ typedef struct cf_pool_opts {
     int         max_tasks_per_child;  /* process pools: replace a worker after N tasks; 0: never */
     double      task_timeout;         /* process pools: kill a task running longer; <= 0 or over
                                        * ~31 years (INFINITY): none */
+    uint64_t    cf__reserved[8];      /* zero: room for later fields (nonzero: EINVAL) */
 } cf_pool_opts;
+/* Defaults for every field, in C and C++ alike: `cf_pool_opts o = CF_POOL_OPTS_INIT;` then set
+ * fields. (C may also use designated initializers, which zero the rest just the same.) */
+#define CF_POOL_OPTS_INIT CF__ZERO_INIT
 
 /* A thread pool. Workers start lazily, one per submit that finds no idle worker, up to
  * max_workers; each runs the initializer once before its first task (a cf_task_fail there breaks
  * the pool: pending futures fail with CF_EBROKEN). Threads are named "<name>-N" (truncated to 15
- * bytes). The name is copied. NULL opts: defaults. NULL + errno EINVAL (max_workers < 0) | ENOMEM.
+ * bytes). The name is copied. NULL opts: defaults. NULL + errno EINVAL (max_workers < 0, or
+ * cf__reserved not zero) | ENOMEM.
  * A thread pool does not survive fork(): use it in the process that created it. */
 CF_EXTERN cf_executor *cf_thread_pool_new(const cf_pool_opts *opts);
 /* A process pool: max_workers processes (0: the number of CPUs), forked from a single-threaded
@@ -46,7 +54,8 @@ CF_EXTERN cf_executor *cf_thread_pool_new(const cf_pool_opts *opts);
  * of the program, arg and the result travel as a machine word (integers, or pointers into memory
  * that existed then); use cf_submit_bytes for data. Done-callbacks may run in the pool's thread.
  * stdio is flushed before forking. Returns once every worker is running. NULL + errno: EINVAL
- * (max_workers < 0), ENOMEM, EAGAIN (a process or thread could not be started), EMFILE/ENFILE
+ * (max_workers < 0 or > 4096, max_tasks_per_child < 0, a NaN task_timeout, cf__reserved not
+ * zero), ENOMEM, EAGAIN (a process or thread could not be started), EMFILE/ENFILE
  * (out of descriptors): never a pool with fewer workers than asked. Does not survive fork(), like thread pools: a
  * task running in a worker cannot submit to the pool (cf_submit there fails with EPERM). */
 CF_EXTERN cf_executor *cf_process_pool_new(const cf_pool_opts *opts);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cfutures/io.h: I/O on the loop: buffered byte streams (asyncio's StreamReader + StreamWriter),
  * TCP and Unix-domain sockets (asyncio.start_server / open_connection), and name resolution that
  * never stalls a loop.
@@ -16,6 +17,7 @@
 
 #include <netdb.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "common.h"
@@ -130,13 +132,16 @@ typedef struct cf_subprocess_opts {
     const char *const *envp;     /* NULL: this process's environment */
     const char        *cwd;      /* NULL: this process's */
     int stdin_mode, stdout_mode, stderr_mode;   /* CF_STDIO_*; 0 = inherit */
+    uint64_t cf__reserved[4];    /* zero: room for later fields (nonzero: EINVAL) */
 } cf_subprocess_opts;
+/* Defaults for every field, in C and C++: `cf_subprocess_opts o = CF_SUBPROCESS_OPTS_INIT;`. */
+#define CF_SUBPROCESS_OPTS_INIT CF__ZERO_INIT
 
 /* Starts argv[0] with argv (NULL-terminated); argv[0] without a '/' is looked up in PATH (envp's
  * PATH when envp has one, Python's rule, else this process's). Never forks a copy of this
  * process's heap (posix_spawn, which vforks). opts NULL: inherit everything. NULL + errno ENOENT or
  * EACCES (the exec failed: said here, not as exit status 127) | ENOMEM | EMFILE | EAGAIN | EINVAL
- * (NULL or empty argv, a bad mode). */
+ * (NULL or empty argv, a bad mode, cf__reserved not zero). */
 CF_EXTERN cf_subprocess *cf_subprocess_spawn(const char *const argv[], const cf_subprocess_opts *opts);
 /* The child's pid (-1 for NULL). */
 CF_EXTERN pid_t          cf_subprocess_pid(cf_subprocess *p);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* subprocess.c: cf_subprocess, asyncio.create_subprocess_exec.
  *
  * Design notes.
@@ -24,6 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../common/opts.h"
 #include "../wait/parker.h"
 #include "cfutures/io.h"
 
@@ -90,7 +92,7 @@ CF_EXTERN cf_subprocess *cf_subprocess_spawn(const char *const argv[], const cf_
     if (opts)
         o = *opts;
     int modes[3] = { o.stdin_mode, o.stdout_mode, o.stderr_mode };
-    if (!argv || !argv[0] || !*argv[0]) {
+    if (!argv || !argv[0] || !*argv[0] || !CF__RESERVED_ZERO(o)) {
         errno = EINVAL;
         return NULL;
     }

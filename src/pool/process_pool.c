@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* process_pool.c: the process pool's caller side: creation, submit, shutdown, terminate, stats,
  * and the hooks by which a future's cancel reaches the pool.
  *
@@ -25,6 +26,7 @@
 
 #include "../common/futex.h"
 #include "../common/doorbell.h"
+#include "../common/opts.h"
 #include "process_pool.h"
 
 static int closed_reason(cf__process_pool *p) { return atomic_load(&p->closed); }
@@ -239,7 +241,7 @@ CF_EXTERN cf_executor *cf_process_pool_new(const cf_pool_opts *opts)
     if (opts)
         o = *opts;
     if (o.max_workers < 0 || o.max_workers > 4096 || o.max_tasks_per_child < 0 ||
-        o.task_timeout != o.task_timeout) {
+        o.task_timeout != o.task_timeout || !CF__RESERVED_ZERO(o)) {
         errno = EINVAL;
         return NULL;
     }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* thread_pool.c: the thread pool's caller side: creation, submit, shutdown, stats.
  *
  * Design notes.
@@ -30,6 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/opts.h"
 #include "thread_pool.h"
 
 static int closed_reason(cf__thread_pool *p)
@@ -257,7 +259,7 @@ CF_EXTERN cf_executor *cf_thread_pool_new(const cf_pool_opts *opts)
     cf_pool_opts o = { 0 };
     if (opts)
         o = *opts;
-    if (o.max_workers < 0) {
+    if (o.max_workers < 0 || !CF__RESERVED_ZERO(o)) {
         errno = EINVAL;
         return NULL;
     }
