@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loop.c: the event loop: creation and teardown, the ready list, the remote list, one scheduler
  * pass, and running until a future is done or no coroutine is left.
  *
@@ -26,6 +27,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <math.h>
 #include <time.h>
@@ -177,14 +179,16 @@ static uint64_t sleep_ns(cf_loop *loop)
 }
 
 /* epoll_wait with a nanosecond timeout (UINT64_MAX: forever). epoll_pwait2 (Linux 5.11) keeps
- * short sleeps short; without it, milliseconds rounded up, so a timer never fires early. */
+ * short sleeps short; without it, milliseconds rounded up, so a timer never fires early. Called
+ * through syscall(): glibc's wrapper (2.35) would make the library need that glibc to load. */
 static int wait_events(cf_loop *loop, struct epoll_event *evs, int max, uint64_t ns)
 {
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+#ifdef SYS_epoll_pwait2
     static atomic_bool no_pwait2;
     if (!atomic_load_explicit(&no_pwait2, memory_order_relaxed)) {
         struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
-        int n = epoll_pwait2(loop->epfd, evs, max, ns == UINT64_MAX ? NULL : &ts, NULL);
+        int n = (int)syscall(SYS_epoll_pwait2, loop->epfd, evs, max,
+                             ns == UINT64_MAX ? NULL : &ts, NULL, (size_t)0); /* no mask */
         if (n >= 0 || errno != ENOSYS)
             return n;
         atomic_store_explicit(&no_pwait2, true, memory_order_relaxed);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* process_manager.c: the process pool's manager thread: it alone talks to the fork server and the
  * workers.
  *
@@ -407,7 +408,11 @@ static char *death_text(cf__process_pool *p, cf__pworker *w, int status)
         return cf__pm_text("worker %d lost: its pipe closed and its exit was not reported in "
                            "time (fork server stopped?)", (int)w->pid);
     if (WIFSIGNALED(status)) {
-        const char *d = sigdescr_np(WTERMSIG(status));
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+        const char *d = sigdescr_np(WTERMSIG(status));   /* static text, unlike strsignal */
+#else
+        const char *d = NULL;
+#endif
         return cf__pm_text("worker %d killed by signal %d (%s)", (int)w->pid, WTERMSIG(status),
                            d ? d : "unknown signal");
     }
