@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench.c: cfutures against its peers, built and run on the same machine in the same run.
  * Prints one TSV row per figure and implementation: figure, impl, median, min, max, unit, reps.
  * Every benchmark checks its results (sums, counts), so it cannot measure nothing; report.py

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench.h: what the benchmark files share: the figure runner, the clock, result checks and the
  * latency sample buffer. */
 #ifndef CF_BENCH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_loop.c: coroutines against their peers, measured in the same run:
  * - the context switch itself: the library's cf__ctx_switch (compiled in from src/loop/) against
  *   glibc's swapcontext, each ping-ponging between two contexts;

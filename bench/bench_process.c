@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_process.c: the process pool's figures (group "process pool:" and "cpu-bound:"): trivial
  * tasks one by one and through cf_map, idle-pool latency, and counting primes end to end against
  * serial C. Python's ProcessPoolExecutor and multiprocessing.Pool rows come from py_peers.py. */

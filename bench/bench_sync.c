@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_sync.c: the wait layer against its peers, measured in the same run:
  * - two coroutines ping-ponging through two cf_queue (a round trip: put, the peer gets and puts
  *   back, get), against the nap-based waiting the library had before the wait layer (try with

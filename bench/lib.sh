@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # bench/lib.sh: what the bench scripts that run servers share (sourced): a scratch directory
 # removed at exit, Go builds in it, and starting a server that prints its port on its first line.
 # shellcheck shell=bash

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* naive_pool.c: mutex + condvar thread pool, malloc per task, signal per submit. */
 #include <stdbool.h>
 #include <stdlib.h>

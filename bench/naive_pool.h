@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* naive_pool.h: the thread pool a C programmer writes first (~80 lines): a linked list of tasks
  * under one mutex, a condition variable to wake workers, one malloc per task, and a completion
  * counter with its own condition variable. A bench peer, not part of the library. */

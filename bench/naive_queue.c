@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* naive_queue.c: mutex + two condition variables, signal on every operation. */
 #include <stdlib.h>
 

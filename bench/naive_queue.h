@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* naive_queue.h: the baseline a C programmer writes first: a bounded ring under one mutex with
  * two condition variables, signalling on every put and get. The peer cf_queue is measured
  * against (bench only, not part of the library). */

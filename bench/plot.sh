@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench/plot.sh: SVG plots from a bench run, with gnuplot: RESULTS/latest.tsv and the latency
 # samples RESULTS/latency_*.dat (written by cf_bench when CF_BENCH_DATA is set).
 #   thread_scaling.svg   tasks/s against the number of workers, cfutures and GThreadPool

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """py_peers.py: Python's concurrent.futures ThreadPoolExecutor and ProcessPoolExecutor and
 multiprocessing.Pool on the figures bench.c measures, printed as the same TSV rows (figure, impl,
 median, min, max, unit, reps). Python is 100-1000x slower per task, so it runs fewer tasks than

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """report.py: turns bench TSV rows (stdin) into a markdown table with cfutures' advantage over
 each peer measured in the same run: throughput ratio cfutures/peer, latency ratio peer/cfutures
 (so > 1 always means cfutures is better; for costs such as wake-ups/s, peer/cfutures too). Writes the table to stdout."""

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* coro_chain.c: asyncio's "chain coroutines": print_sum awaits compute.
  *     async def compute(x, y): print(...); await asyncio.sleep(1.0); return x + y
  *     async def print_sum(x, y): result = await compute(x, y); print(...)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* coro_date.c: asyncio's "coroutine displaying the current date": every second for 5 seconds.
  *     end_time = loop.time() + 5.0
  *     while True:

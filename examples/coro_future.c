@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* coro_future.c: asyncio's "future with run_until_complete": a coroutine sets a future's result,
  * and the loop runs until that future is done.
  *     async def slow_operation(future): await asyncio.sleep(1); future.set_result('Future is done!')

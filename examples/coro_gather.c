@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* coro_gather.c: asyncio's "parallel execution of tasks": three factorials, interleaved by their
  * sleeps, gathered.
  *     async def factorial(name, number):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* coro_hello.c: asyncio's "Hello World coroutine": a coroutine run by the loop until it is done.
  *     async def hello_world(): print("Hello World!")
  *     loop.run_until_complete(hello_world()) */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* coro_mix.c: everything at once. One coroutine counts primes below 4M on a process pool (CPU
  * work, one task per block) while another reads files on a thread pool (blocking I/O), and a
  * third ticks every 100 ms to show that the loop never blocks. The main coroutine gathers the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* coro_taskgroup.c: structured concurrency across threads and coroutines.
  *
  *     async def fetch(i):                          # a coroutine: waits its turn, then "works"

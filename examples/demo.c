@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* demo.c: the README's main command. Mode "files", "I/O-bound concurrency: using futures and
  * threading": counts lines, words and bytes of every file under a directory with one thread-pool
  * task per file, collects the futures with as_completed while drawing a progress bar, then does

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* demo.h: the pieces the demo's modes share: the file list, the per-file counter, totals. */
 #ifndef CF_DEMO_H
 #define CF_DEMO_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* demo_files.c: walking a directory tree and counting a file like wc(1), for the demo. */
 #define _XOPEN_SOURCE 700
 #include <errno.h>

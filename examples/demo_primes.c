@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* demo_primes.c: the demo's CPU-bound patterns. Counts the primes below N (trial division, as the
  * seed's is_prime does) split into chunks, three ways, and prints times and speed-ups:
  *  - serially;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hello.c: the README's 20-line example: submit, compose with as_completed, read results. */
 #include <cfutures.h>
 #include <errno.h>

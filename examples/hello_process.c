@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hello_process.c: the README's process-pool example: CPU work in other processes, data passed
  * as bytes, a crash that fails only its own task. Build: see README, "Example". */
 #include <cfutures.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http_hello.c: a small HTTP/1.1 server on the loop, one coroutine per connection, keep-alive.
  *
  *   GET /             "Hello, World!" from memory

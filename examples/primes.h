@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* primes.h: the CPU-bound workload of the demo and of bench/ (the seed's is_prime: trial
  * division), in one place so that both measure the same work. */
 #ifndef CF_PRIMES_H

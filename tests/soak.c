@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* soak.c: everything at once, for minutes, with workers and fork servers killed and stopped at
  * random, random cancels and brief descriptor exhaustion; at the end every submitted future is
  * accounted for, the process's RSS and descriptor count are flat, and no child is left.

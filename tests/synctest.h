@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* synctest.h: runners for the synchronization tests: the same actor function in plain threads
  * and in coroutines of several loops (each loop on a thread of its own), all at once. */
 #ifndef CF_SYNCTEST_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_barrier.c: cf_barrier: errors, distinct indexes over many cycles of threads and two
  * loops' coroutines, a timed-out or cancelled waiter breaking it (EPIPE for the others and for
  * later waits), abort, and reset. */

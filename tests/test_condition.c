@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_condition.c: cf_condition: errors (EPERM without the lock), the lock held again on every
  * return (notify, timeout, cancel, deadline scope), notify(n) and notify_all, its own lock and a
  * given one, and a producer/consumer of threads and two loops' coroutines with conservation. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_embed.c: a cf_loop inside another program's main loop: cf_loop_run_once and cf_loop_fd
  * driven by a plain poll() loop (timers, ready coroutines, a wake-up from another thread), the fd
  * going quiet once the work is done, the errors; and, when GLib is there, inside a GMainLoop. */

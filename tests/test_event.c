@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_event.c: cf_event: errors, set/clear/is_set, polls and timeouts, a set waking every waiter
  * (threads and coroutines of two loops) even when cleared at once, cancellation, and a
  * ping-pong between a thread and a coroutine. */

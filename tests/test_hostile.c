@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_hostile.c: a peer process that writes whatever it likes into the memory it shares with us.
  * A child maps the same cf_pipe or cf_mpqueue region (inherited across fork) and scribbles over
  * it in each of the ways a buggy or hostile process could: random bytes, impossible positions,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http.c: examples/http_hello.c, started as a subprocess on a free port, driven by curl
  * (several URLs on one kept-alive connection) and by 50 client coroutines making keep-alive
  * requests at once, both routes and a 404; then stopped with SIGTERM through its signal handler

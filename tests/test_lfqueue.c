@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_lfqueue.c: cf_lfqueue: FIFO order, empty/EAGAIN, NULL items, bad input, node recycling
  * across threads, and an N x M stress with tagged items: each arrives exactly once and every
  * producer's items arrive in the order it pushed them. */

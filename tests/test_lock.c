@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_lock.c: cf_lock: errors, ownership (the coroutine, or the thread), FIFO hand-off without
  * barging, cancelled and timed-out waiters leaving the lock consistent, threads and coroutines of
  * two loops contending, and a conservation stress. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_loop.c: coroutines and the event loop: every function and error path, FIFO and timer
  * order, awaiting futures completed by coroutines, threads and processes, cancellation in each
  * kind of await (and its once-only delivery), gather, fds, stop, teardown, 100,000 sleeping

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_map.c: cf_map: results in order for every chunk size, first error in argument order,
  * timeouts that cancel what has not started, and the promise that no task touches the caller's
  * arrays after cf_map returns (AddressSanitizer proves it: the arrays are freed at once). */

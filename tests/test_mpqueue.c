@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_mpqueue.c: cf_mpqueue across processes: sizes, bounds, timeouts, close semantics,
  * N producer x M consumer processes moving tagged messages exactly once, and processes killed
  * with SIGKILL in the middle of put and get: the queue neither deadlocks nor delivers a torn or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_net.c: TCP (127.0.0.1 and ::1) and Unix-domain listeners and connections, name
  * resolution of localhost and numeric addresses only (no traffic leaves the machine), the error
  * codes (ECONNREFUSED, EADDRINUSE, ENAMETOOLONG, EMFILE on accept with the listener still

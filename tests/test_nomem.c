@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_nomem.c: every allocation the library makes may fail. This program replaces malloc,
  * calloc, realloc and aligned_alloc (symbol interposition reaches into libcfutures) with versions
  * that fail the k-th call, for every k over each operation, and checks that each call either

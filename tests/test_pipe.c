@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_pipe.c: cf_pipe between a parent and a forked child: round trips of every interesting
  * size with checksums, streaming larger than the ring, timeouts and all-or-nothing sends,
  * fd readiness with poll, peers killed with SIGKILL at random points (the survivor never hangs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_queue.c: cf_queue: FIFO, LIFO and priority order (ties in insertion order), bounds and
  * timeouts, task_done/join, shutdown (normal and immediate, EPIPE precedence, waking every blocked
  * caller), bad input, and N x M stresses with tagged items: exactly once, per-producer FIFO. */

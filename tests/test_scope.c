@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_scope.c: deadline scopes around each kind of wait, in a thread and in a coroutine;
  * nesting (the earliest deadline wins; an inner exit is false when an outer deadline cut the
  * wait); polls inside a scope; tokens that are not open; scopes without a deadline; work that

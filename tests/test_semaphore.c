@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_semaphore.c: cf_semaphore: errors, bounded and unbounded releases, polls and timeouts,
  * FIFO service without barging, cancelled waiters never taking a unit, and a conservation
  * stress of threads and two loops' coroutines (never more holders than units). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_signal.c: signal handlers on loops: errors, a delivery spawning a coroutine whichever
  * thread the kernel picks (threads made before the handler included), a signal that came while
  * nobody ran the loop, two loops on two threads, removal and cf_loop_free restoring the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_stream.c: cf_stream over socketpairs, pipes and regular files: reads from the buffer,
  * read_exactly, readline and read_until (at the limit, at the end, nothing taken on a timeout, a
  * poll or a cancel), writes queued past the high-water mark with the writer suspended while its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_stress.c: many threads, many iterations, randomized timing, and conservation checks:
  * every submitted future ends exactly once (finished, failed or cancelled), the pool's counters
  * add up, callbacks run exactly once, and shutdown racing submit loses nothing. */

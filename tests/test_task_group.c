@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_task_group.c: cf_task_group with each kind of member (coroutines, thread-pool and
  * process-pool tasks, plain futures): errors, success, the first failure cancelling the others
  * (pending ones never run, running coroutines get ECANCELED, running pool tasks see

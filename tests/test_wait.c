@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_wait.c: cf_wait in its three modes and the as_completed iterator: ordering, duplicates,
  * timeouts, bad input, freeing while pending, and completions racing the waiters. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_wire.c: the process pool's messages (src/pool/process_wire.c) without processes: every
  * kind of task and result round-trips, and every way a message can lie about its lengths decodes
  * as EPROTO instead of reading past its end. Linked statically: the wire is internal. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* testutil.h: helpers shared by the tests: suite running, a thread barrier, scaled sizes. */
 #ifndef CF_TESTUTIL_H
 #define CF_TESTUTIL_H

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # expect_output.sh REGEX CMD...: runs CMD, shows its output, and succeeds only if CMD exited 0 and
 # printed a line matching REGEX (extended). The examples run as tests through it.
 set -uo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # layers.sh: checks that the sources keep the layering docs/design.md describes. Each directory of
 # src/ may include only the src/ directories below it, and the public headers it is allowed; no
 # source includes the umbrella cfutures.h (a source names the concept headers it uses, so that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* switch_pingpong.c: a self-check of the hand-written context switch, for porting (tools/test.sh
  * aarch64 runs it under qemu): two contexts ping-pong a million times, each keeping a callee-saved
  * floating-point value in a local across the switches; prints "switch ok" or fails. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cf_echo.c: the echo server on cfutures: a coroutine per connection, cf_stream_read +
  * cf_stream_write, on one loop. Prints its port, then serves. */
 #include <cfutures.h>

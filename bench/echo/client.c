@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* client.c: the one echo client every server is measured with: C connections on one epoll
  * thread, each sending a message of S bytes and waiting for all of it to come back before the
  * next (uvloop's benchmark shape), for T seconds. Prints "requests/s p50_us p99_us".

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // echo.go: the echo server on Go's net package, a goroutine per connection. Prints its port,
 // then serves.
 package main

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epoll_echo.c: the floor: a single-threaded, level-triggered epoll echo server with no
  * abstraction at all (what a hand-written server does). Prints its port, then serves. */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """py_echo.py: the echo server on asyncio or uvloop, with streams or protocols (uvloop's own
 benchmark servers, reduced). Run with Debian's /usr/bin/python3 for uvloop.
 Usage: py_echo.py asyncio|uvloop streams|protocols. Prints its port, then serves."""

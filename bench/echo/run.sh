@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench/echo/run.sh: the TCP echo servers against one client, interleaved: every repetition runs
 # every server once per message size, so drift on this shared machine hits them all alike.
 # Servers: cfutures (a coroutine per connection, cf_stream_read + cf_stream_write), libuv, Go's net

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* uv_echo.c: the echo server on libuv (Debian's libuv1), written the way libuv's own echo
  * examples are: uv_read_start with a per-connection buffer, uv_try_write first, uv_write for
  * what is left. Prints its port, then serves. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // hello.go: the HTTP peer on Go's net/http, serving what examples/http_hello.c serves at "/".
 // Prints its port, then serves.
 package main

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """hello_aiohttp.py: the HTTP peer on aiohttp (Debian's python3-aiohttp, /usr/bin/python3),
 serving what examples/http_hello.c serves at "/". Prints its port, then serves."""
 import asyncio

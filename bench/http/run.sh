@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench/http/run.sh: wrk against examples/http_hello.c ("/", answered from memory), Go's net/http
 # and aiohttp serving the same response, interleaved repetitions. Prints TSV rows for
 # bench/report.py: requests/s, p50 and p99 latency (wrk's, 64 connections, 1 thread).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cfutures/future.h: futures (the result of work that may not have run yet), the task API, and
  * the ways to wait on many futures: cf_wait and the as_completed iterator.
  *

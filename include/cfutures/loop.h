@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cfutures/loop.h: coroutines and an event loop, Python's asyncio in C.
  *
  * A coroutine is a function that runs on its own (small, lazily committed) stack and can suspend

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cfutures/pipe.h: message channels between processes over shared memory.
  *  - cf_pipe: a duplex channel between two processes (Python's multiprocessing.Pipe). Create it
  *    before fork(); afterwards each process keeps one end and closes the other with

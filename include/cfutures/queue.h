@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cfutures/queue.h: queues between threads.
  *  - cf_lfqueue: unbounded multi-producer multi-consumer queue of pointers, lock-free for
  *    producers (liburcu's wait-free cds_wfcq), non-blocking for everyone: push never waits,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cfutures/sync.h: locks, events, semaphores, conditions and barriers that threads and
  * coroutines share (asyncio's and threading's in one), deadline scopes, and task groups.
  *

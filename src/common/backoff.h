@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* backoff.h: the library's one way to wait a little for another thread before sleeping.
  * A cross-thread wake costs ~20 us each way, so a waiter whose peer is microseconds away first
  * pauses (the CPU's spin hint: cheap for a sibling hyper-thread), then yields (on a small machine

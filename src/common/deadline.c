@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* deadline.c: timeout arithmetic on CLOCK_MONOTONIC (immune to wall-clock jumps). */
 #include "deadline.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* deadline.h: turns the API's "timeout in seconds" into an absolute CLOCK_MONOTONIC deadline, so
  * that a wait interrupted and restarted (spurious wake-up, EINTR) never extends the timeout. */
 #ifndef CF__DEADLINE_H

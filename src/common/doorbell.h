@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* doorbell.h: the library's one wake-up that a file descriptor carries (to epoll, to poll, to
  * another process): an eventfd and a "someone sleeps" word. The event loop, the process pool's
  * manager and cf_pipe's ends use it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* futex.h: the two futex calls the library sleeps and wakes with (Linux only).
  * Every user pairs them with atomics in the classic way: the sleeper re-checks its condition after
  * publishing that it sleeps, and futex_wait compares the word in the kernel, so a wake that comes

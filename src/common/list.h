@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* list.h: the library's one intrusive list (libuv's queue.h, the kernel's list_head): a circular
  * doubly-linked list whose nodes live inside the objects listed, found again with
  * cf__container_of. Insert and remove are O(1) and never allocate; a node knows whether it is

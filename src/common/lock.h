@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lock.h: a 4-byte mutex on a futex (Drepper's "Futexes Are Tricky", mutex #3), so that a future
  * fits in two cache lines. 0: free, 1: locked, 2: locked and someone may sleep. Uncontended
  * acquire and release are one atomic each; a contended acquire sleeps, never spins. The acquire

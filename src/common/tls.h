@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tls.h: thread-local storage for the library's hot per-thread state (caches, the running task).
  * The initial-exec model turns each access into one %fs-relative load instead of a call to
  * __tls_get_addr (the default for a shared library). It costs a few bytes of the static TLS

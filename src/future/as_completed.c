@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* as_completed.c: an iterator that yields futures as they become done, each distinct future once.
  *
  * Each distinct future gets a slot with a listener. Completion (in the completing thread, under

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* future.h (internal): the layout of cf_future and the hooks executors and waiters use.
  *
  * One allocation per task: the future also carries the executor's queue node and the function to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* future_alloc.c: where futures come from. A submit allocates exactly one object, the future,
  * taken from a small per-thread cache so that the steady state of a busy pool calls no malloc.
  * A future is returned to the cache of the thread that drops the last reference; each cache holds

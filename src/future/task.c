@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* task.c: what a running task can ask of the library: fail its future with a message, and learn
  * that cancellation was requested. A thread-local pointer names the task running on this thread;
  * nothing here blocks or takes a lock. */

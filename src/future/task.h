@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* task.h (internal): the per-thread context of the task running now, read by cf_task_fail and
  * cf_task_cancelled. Executors set it around each task and around the initializer. */
 #ifndef CF__TASK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wait.c: cf_wait, Python's concurrent.futures.wait over an array of futures.
  * ALL_COMPLETED waits on each future in turn (no allocation, no listener). The FIRST_* modes hang
  * a listener on every pending future and park the caller on the waiter's own wait queue;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* task_group.c: cf_task_group, structured concurrency over any executor (asyncio.TaskGroup,
  * Trio's nursery): members are futures of coroutines, pool tasks or anything else, and the first
  * one to fail cancels the rest.

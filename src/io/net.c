@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* net.c: TCP and Unix-domain stream sockets: listeners, accept, connect.
  *
  * Design notes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* resolve.c: cf_getaddrinfo, getaddrinfo on the library's resolver threads.
  *
  * getaddrinfo blocks (files, DNS, NSS modules) and has no non-blocking form, so each lookup is a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stream.c: cf_stream, buffered reading and writing over a non-blocking fd.
  *
  * Design notes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stream.h (internal): what the sockets need of a stream beyond the public calls. */
 #ifndef CF__STREAM_H
 #define CF__STREAM_H

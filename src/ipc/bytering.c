@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bytering.c: wrapping copies in and out of a shared byte ring. The offset comes from the
  * caller's private size, so whatever the other process wrote, every copy stays inside data[]. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bytering.h (internal): a byte ring in shared memory carrying framed records, for one producer
  * and one consumer at a time (cf_pipe: one direction; cf_mpqueue: under its lock).
  * Positions are free-running 64-bit byte counts: used = tail - head, never wraps in practice.

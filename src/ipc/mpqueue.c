@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mpqueue.c: cf_mpqueue, a multi-producer multi-consumer queue of byte messages shared by every
  * process forked after its creation.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pipe.c: cf_pipe, a duplex message channel between two processes.
  *
  * Design notes.

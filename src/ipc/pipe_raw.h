@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pipe_raw.h (internal): a cf_pipe whose second end is born in another process. The process
  * pool creates the pipe in the parent and sends the second end's descriptors to its fork server
  * (SCM_RIGHTS), which forks the worker that adopts them: the worker's end never exists in any

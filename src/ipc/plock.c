@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* plock.c: the shared-memory lock of plock.h. Memory order: acquire on taking the word, release
  * on clearing it, so the protected bytes are ordered by the word as by any mutex.
  * A coroutine cannot sleep on the shared futex (its loop would stop), and a loop has nothing to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* plock.h (internal): a lock in memory shared with processes that are not trusted, and may die
  * or stop while they hold it.
  *

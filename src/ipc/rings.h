@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rings.h (internal): the shared rings behind a cf_pipe end and a cf_mpqueue, for the white-box
  * tests and fuzz targets that write into them what a hostile peer would. Nothing in the library
  * itself uses these. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* shm.c: memfd-backed shared memory. The memfd is closed once the mappings exist; the memory
  * lives as long as one mapping does, in any process, and goes with the last one: nothing is left
  * in /dev/shm, nothing to unlink after a crash. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* shm.h (internal): shared memory for IPC objects: a memfd, so that each handle maps the region
  * on its own and unmapping one handle never pulls the memory from under another handle of the
  * same process. */

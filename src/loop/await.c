@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* await.c: the awaits of loop.h: a future (cf_await), time (cf_sleep), its turn (cf_yield), an
  * fd (cf_await_fd), many futures (cf_gather), and the coroutine parker's fd wait, which registers
  * the fd with the loop's epoll. Each goes through the caller's parker (wait/parker.h), so outside

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* coro.c: a coroutine's life (spawn, first run, switches, finish), waking and parking, and the
  * hook that cancels a running coroutine.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fiber_san.h (internal): telling the sanitizers that the stack changed under them.
  *
  * AddressSanitizer tracks the current stack's bounds (and a fake stack per fiber for

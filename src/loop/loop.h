@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loop.h (internal): a coroutine and a loop, shared by the files of src/loop/.
  *
  * Threads. A loop's coroutines, ready list, timers and stacks belong to the thread running the

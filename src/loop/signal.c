@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* signal.c: cf_loop_add_signal_handler, asyncio's loop.add_signal_handler.
  *
  * Design notes.

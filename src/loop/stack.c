@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stack.c: where coroutine stacks come from.
  *
  * Design notes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stack.h (internal): coroutine stacks, mmap'd and committed lazily, pooled per loop. */
 #ifndef CF__STACK_H
 #define CF__STACK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* switch.h (internal): the machine context of a coroutine and the switch between two of them.
  *
  * On x86-64 and aarch64 a switch is a handful of instructions (switch_asm.c): save the

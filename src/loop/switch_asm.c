@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* switch_asm.c: the hand-written context switch for x86-64 (System V) and aarch64 (AAPCS64).
  *
  * The switch saves exactly what the calling convention says a callee must preserve, pushed on the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* switch_ucontext.c: the portable context switch, for machines without switch_asm.c (and for
  * testing it: -DCF_UCONTEXT=ON). swapcontext also saves and restores the signal mask, a syscall
  * per switch; that is the price of portability. makecontext passes only int arguments, so the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* timer.c: the loop's timer heap (see timer.h). Only the loop's thread touches a heap. */
 #include <errno.h>
 #include <stdbool.h>

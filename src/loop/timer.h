@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* timer.h (internal): a binary min-heap of deadlines, ordered by (time, insertion order), so that
  * timers with equal deadlines fire first-in first-out. Each timer knows its slot: removal of a
  * timer that did not fire (the await finished first) is O(log n), and nothing stale piles up. */

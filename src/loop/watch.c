@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* watch.c: fds a loop keeps registered (a stream's), so that a coroutine that waits on one again
  * and again costs no epoll_ctl per wait: the first wait registers it edge-triggered for reading
  * and writing together, later waits only park, and the loop's poll wakes the reader or the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* backlog.c: max_pending slots for the pools (see backlog.h for the protocol). */
 #include <errno.h>
 

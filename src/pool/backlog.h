@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* backlog.h (internal): max_pending, shared by the pools: a counter of reserved slots that
  * submitters take (waiting while none is free) and the pool gives back when a task starts or
  * leaves PENDING. Waiting submitters prepare on an eventcount (wait/ecount.h), re-check

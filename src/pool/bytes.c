@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bytes.c: bytes tasks (cf_submit_bytes, cf_future_bytes) on every executor.
  *
  * The future owns a job holding the user's function and a copy of the argument bytes (kind

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* executor.c: the public executor entry points, dispatching through the vtable. Argument checks
  * live here so that every executor rejects bad input the same way. */
 #include <errno.h>

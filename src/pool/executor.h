@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* executor.h (internal): the executor interface. Thread and process pools implement it; remote
  * (MPI) executors will implement the same operations, and everything generic (argument checks,
  * cf_map, bytes tasks, cf_executor_free) is written once against it. */

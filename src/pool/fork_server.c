@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fork_server.c: the process pool's fork server (see fork_server.h for the protocol).
  *
  * Fork policy. fork() copies only the calling thread: a lock another thread held at that moment

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fork_server.h (internal): the process pool's fork server, a single-threaded process that forks
  * the pool's workers, so that no worker is ever forked from a multi-threaded parent.
  *

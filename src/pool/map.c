@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* map.c: cf_map for every executor, in chunks of `chunksize` items per task.
  *
  * Ownership: the map job (a copy of args, a private results array, the chunk descriptors) is

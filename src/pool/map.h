@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* map.h (internal): cf_map's job and chunk descriptors, shared with executors that cannot run a
  * chunk in place (a process pool ships fn and the chunk's arguments to a worker and writes the
  * results back here, so that the chunk's future ends exactly as run_chunk's would). */

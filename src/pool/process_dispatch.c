@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* process_dispatch.c: moving futures from the submit queue to the workers (process_manager.h).
  *
  * Design notes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* process_manager.h (internal): what the manager thread's two files share. process_manager.c
  * runs the loop and owns the workers' lives (spawn, results, deaths, timeouts, breaking);
  * process_dispatch.c moves futures from the submit queue to the workers (intake, the FIFO of

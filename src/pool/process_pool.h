@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* process_pool.h (internal): the process pool's state, split between process_pool.c (caller
  * side: create, submit, shutdown, stats, the future hooks), the manager thread's files
  * (process_manager.c: its loop, worker lives, results, timeouts; process_dispatch.c: intake,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* process_wire.c: encoding and checked decoding of the process pool's messages (process_wire.h).
  * Every size is compared with what remains of the message before it is added to an offset, so
  * no sum can wrap whatever the header says. */

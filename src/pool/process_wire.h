@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* process_wire.h (internal): the process pool's wire protocol, both ends: the task batches the
  * manager sends a worker, and the result messages a worker sends back. Pure encoding and
  * decoding, no processes: tests/test_wire.c and the fuzz targets drive it directly.

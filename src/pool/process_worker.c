@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* process_worker.c: a process pool's worker process, forked by the fork server.
  *
  * Design notes.

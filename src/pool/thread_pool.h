@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* thread_pool.h (internal): the thread pool's shared state, split between thread_pool.c (the
  * caller side: create, submit, shutdown) and thread_worker.c (the worker side: run, park). */
 #ifndef CF__THREAD_POOL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* thread_worker.c: the thread pool's worker side: the run loop, parking, closing, and the pool's
  * lifetime.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lfqueue.c: cf_lfqueue, an unbounded MPMC queue of pointers over liburcu's cds_wfcq.
  * Producers enqueue with one xchg (wait-free); consumers serialize on the head's mutex for a few
  * instructions (cds_wfcq requires mutual exclusion among dequeuers); nothing here waits for items.

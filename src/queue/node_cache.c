@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* node_cache.c: where cf_lfqueue nodes come from: per-producer slabs of fresh, contiguous nodes.
  *
  * Design notes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* node_cache.h (internal): the nodes of cf_lfqueue and where they come from (per-producer slabs
  * of fresh nodes, node_cache.c). */
 #ifndef CF__NODE_CACHE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* queue.c: the public cf_queue calls: argument checks, then the implementation's vtable. */
 #include <errno.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* queue.h (internal): cf_queue has two implementations behind one small vtable:
  *  - queue_ring.c: bounded FIFO queues (maxsize <= CF__RING_MAX), a lock-free ring, the fast path;
  *  - queue_locked.c: every other kind (unbounded, LIFO, priority), a lock around a store.

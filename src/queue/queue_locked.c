@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* queue_locked.c: cf_queue for unbounded FIFO, LIFO and priority queues (and bounded FIFOs too
  * large for a preallocated ring): a lock around a growable store, Python's queue.Queue semantics.
  *

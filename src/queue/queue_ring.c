@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* queue_ring.c: cf_queue for bounded FIFO queues: a lock-free ring (Dmitry Vyukov's bounded MPMC
  * queue) with Python's queue.Queue semantics on top.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* queue_store.c: the three orders of cf_queue. Storage starts small and doubles on demand up to
  * the queue's maxsize, so a bounded queue with a huge maxsize costs nothing up front and an
  * unbounded one reports ENOMEM instead of crashing. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* queue_store.h (internal): where a cf_queue keeps its items: a growable ring (FIFO), a stack
  * (LIFO) or a binary heap (priority). Not thread-safe: the queue's lock guards it. The process
  * pool's manager keeps its unsent futures in a FIFO one, too. */

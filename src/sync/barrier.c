@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* barrier.c: cf_barrier, Python's threading.Barrier for threads and coroutines.
  *
  * count arrivals under lk; the last of a cycle releases the others and starts the next cycle at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* condition.c: cf_condition over a cf_lock.
  *
  * A waiter queues itself (under lk) and arms its parker before it lets the user's lock go: a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* event.c: cf_event, a flag that waiters wait to see set.
  *
  * `set` is read without the lock on the fast path (acquire: what the setter wrote before the set

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lock.c: cf_lock, the public face of the wait layer's mutex (wait/mutex.h: FIFO hand-off, the
  * holder a coroutine or a plain thread). A cancel pending for a coroutine is delivered by its
  * next acquire, even one that would not wait. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lock.h (internal): what cf_condition needs of a cf_lock: the mutex inside. */
 #ifndef CF__SYNC_LOCK_INTERNAL_H
 #define CF__SYNC_LOCK_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* semaphore.c: cf_semaphore, counting and (max > 0) bounded.
  *
  * value and the waiters change together under lk. A release with waiters hands its unit to the

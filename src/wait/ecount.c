@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ecount.c: the eventcount's slow paths (ecount.h). seq is compared under lk, and a notify bumps
  * it before it takes lk: a waiter that finds seq unchanged under lk is queued before the
  * notifier looks at the queue, so the notifier wakes it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ecount.h (internal): an eventcount (Dmitry Vyukov's; folly's EventCount): how a lock-free
  * structure lets callers wait for "something changed" without a lock on its fast path.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* latch.h (internal): a one-shot flag that threads and coroutines wait for (a thread sleeps, a
  * coroutine suspends), for an executor's "started" and "finished": set once, never cleared.
  * The setter writes and wakes under lk, and a waiter takes lk before it returns, even when it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mutex.c: the library's mutex for threads and coroutines alike (cf_lock is one; cf_pipe's ends
  * use them too): FIFO hand-off, the holder a parker.
  *

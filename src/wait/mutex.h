@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mutex.h (internal): a mutex whose holder is a parker (a coroutine, or a plain thread), so a
  * coroutine that waits for it suspends instead of blocking its loop, and one coroutine's hold is
  * not its sibling's. FIFO hand-off: a release gives the lock to the longest waiter. cf_lock is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parker.c: the parker protocol (parker.h) and the plain thread's parker.
  *
  * Design notes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parker.h (internal): who is waiting. Every wait of the library suspends "the current parker":
  * the calling thread's own (it sleeps on a futex), or, while a loop runs a coroutine, the
  * coroutine's (it suspends and its loop goes on). The loop installs its coroutine's parker when

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* scope.c: deadline scopes (asyncio.timeout, Trio's move_on_after) and the deadline of every
  * wait the user asks for.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* waitq.c: sleeping on and waking a wait queue (waitq.h).
  *
  * A waiter is off the queue exactly when a waker has tried it: the waker takes it off before

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* waitq.h (internal): a wait queue (the kernel's wait_queue_head): a FIFO of waiters, each with
  * its own wake function, under a lock that belongs to the structure waited on (its state and its
  * waiters change together). Whatever can be waited on embeds one and knows nothing of who waits:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_mpqueue.c: libFuzzer target for cf_mpqueue's records. The input is what a hostile process
  * leaves in the queue's shared memory: 8 bytes of head, 8 of tail, then the ring's data. get and
  * put must deliver, refuse (EAGAIN, EPIPE) or fail with EPROTO, never touch memory outside their

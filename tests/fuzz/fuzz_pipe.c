@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_pipe.c: libFuzzer target for cf_pipe's record parser. The input is what a hostile peer
  * leaves in the shared memory: 8 bytes of incoming tail, 8 bytes of the head of the ring we send
  * on, then the incoming ring's data. The receiver must deliver messages or fail with EPROTO (or

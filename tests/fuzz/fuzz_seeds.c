@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_seeds.c: writes the fuzz targets' starting corpus: valid inputs made by the library
  * itself (a pipe's ring after real sends, a queue's ring after real puts, encoded task batches
  * and results), laid out as each target reads its input.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_wire.c: libFuzzer target for the process pool's messages (process_wire.h): the input is
  * decoded as a task batch (what a worker reads) and as a result (what the manager reads from a
  * worker, whose task may have scribbled on it), and checked against every kind of task. Every
