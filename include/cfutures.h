@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* cfutures.h: the umbrella header. Include this one; the pieces live in include/cfutures/. */
+/** @file
+ * The umbrella header. Include this one; the pieces live in include/cfutures/. */
 #ifndef CFUTURES_H
 #define CFUTURES_H
 

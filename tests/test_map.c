@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* test_map.c: cf_map: results in order for every chunk size, first error in argument order,
  * timeouts that cancel what has not started, and the promise that no task touches the caller's
- * arrays after cf_map returns (AddressSanitizer proves it: the arrays are freed at once). */
+ * arrays after cf_map returns (AddressSanitizer proves it: the arrays are freed at once); and
+ * cf_map_iter: argument order, the bound on work in flight, timeouts that lose nothing, errors
+ * and submit failures at their item's turn, an early free. */
 #include <math.h>
 #include <string.h>
 
@@ -126,6 +128,150 @@ START_TEST(map_on_a_broken_pool_frees_everything)
 }
 END_TEST
 
+/* ---- cf_map_iter: lazy, ordered, bounded ---- */
+
+static atomic_long iter_started;
+
+static void *iter_task(void *arg)
+{
+    intptr_t i = (intptr_t)arg;
+    atomic_fetch_add(&iter_started, 1);
+    uint32_t s = (uint32_t)i * 2654435761u + 1;
+    if (rnd(&s) % 3 == 0)
+        sleep_ms(0.1 * (rnd(&s) % 8));   /* later items often finish first */
+    if (i % 10 == 3)
+        cf_task_fail(EDOM, "item %ld is bad", (long)i);
+    return (void *)(i * 3);
+}
+
+static void iter_in_order(cf_executor *ex, size_t buffersize, bool local)
+{
+    enum { N = 200 };
+    void *args[N];
+    for (intptr_t i = 0; i < N; i++)
+        args[i] = (void *)i;
+    atomic_store(&iter_started, 0);
+    cf_map_iter *it = cf_map_iter_new(ex, iter_task, args, N, buffersize);
+    ck_assert_ptr_nonnull(it);
+    for (intptr_t i = 0; i < N; i++) {
+        void *v = (void *)-1;
+        const char *msg = NULL;
+        int r = cf_map_next(it, CF_FOREVER, &v, &msg);
+        if (i % 10 == 3) {
+            ck_assert_int_eq(r, EDOM);
+            ck_assert_ptr_nonnull(strstr(msg, "is bad"));
+            ck_assert_ptr_null(v);
+        } else {
+            ck_assert_int_eq(r, 0);
+            ck_assert_ptr_eq(v, (void *)(i * 3));   /* argument order, whatever finished first */
+        }
+        /* Bounded: never more than buffersize items submitted past what was yielded. */
+        if (buffersize && local)   /* a process pool's tasks count in their own copies */
+            ck_assert_int_le(atomic_load(&iter_started), i + 1 + (long)buffersize);
+    }
+    ck_assert_int_eq(cf_map_next(it, 0, NULL, NULL), ENOENT);
+    ck_assert_int_eq(cf_map_next(it, CF_FOREVER, NULL, NULL), ENOENT);
+    if (local)
+        ck_assert_int_eq(atomic_load(&iter_started), N);
+    cf_map_iter_free(it);
+}
+
+START_TEST(map_iter_yields_in_order_with_bounded_work)
+{
+    cf_executor *ex = cf_thread_pool_new(&(cf_pool_opts){ .max_workers = 4 });
+    iter_in_order(ex, 0, true);
+    iter_in_order(ex, 1, true);
+    iter_in_order(ex, 5, true);
+    iter_in_order(ex, 1000, true);   /* more than n */
+    cf_executor_free(ex);
+    cf_executor *pp = cf_process_pool_new(&(cf_pool_opts){ .max_workers = 2 });
+    iter_in_order(pp, 8, false);
+    cf_executor_free(pp);
+}
+END_TEST
+
+static atomic_int iter_gate;
+
+static void *iter_wait(void *arg)
+{
+    while (!atomic_load(&iter_gate))
+        sleep_ms(0.5);
+    return arg;
+}
+
+START_TEST(map_iter_timeout_keeps_the_item)
+{
+    atomic_store(&iter_gate, 0);
+    cf_executor *ex = cf_thread_pool_new(&(cf_pool_opts){ .max_workers = 2 });
+    void *args[3] = { (void *)1, (void *)2, (void *)3 };
+    cf_map_iter *it = cf_map_iter_new(ex, iter_wait, args, 3, 2);
+    void *v = NULL;
+    ck_assert_int_eq(cf_map_next(it, 0, &v, NULL), ETIMEDOUT);
+    ck_assert_int_eq(cf_map_next(it, 0.01, &v, NULL), ETIMEDOUT);
+    atomic_store(&iter_gate, 1);
+    for (intptr_t i = 1; i <= 3; i++) {
+        ck_assert_int_eq(cf_map_next(it, CF_FOREVER, &v, NULL), 0);
+        ck_assert_ptr_eq(v, (void *)i);                     /* nothing lost by the timeouts */
+    }
+    ck_assert_int_eq(cf_map_next(it, 0, &v, NULL), ENOENT);
+    cf_map_iter_free(it);
+    cf_executor_free(ex);
+}
+END_TEST
+
+START_TEST(map_iter_free_early_and_submit_errors)
+{
+    /* Freed with items in flight: those not started are cancelled and never run. */
+    atomic_store(&iter_gate, 0);
+    atomic_store(&iter_started, 0);
+    cf_executor *ex = cf_thread_pool_new(&(cf_pool_opts){ .max_workers = 1 });
+    enum { N = 50 };
+    void *args[N] = { 0 };
+    cf_map_iter *it = cf_map_iter_new(ex, iter_wait, args, N, 10);
+    cf_map_iter_free(it);
+    atomic_store(&iter_gate, 1);
+    cf_executor_shutdown(ex, true, false);
+    cf_pool_stats st;
+    cf_executor_stats(ex, &st);
+    ck_assert_int_le(st.completed, 1);   /* at most the one that had started */
+    ck_assert_int_ge(st.cancelled, 9);
+    cf_executor_free(ex);
+
+    /* An executor shut down mid-iteration: the items submitted after say ESHUTDOWN, in order. */
+    cf_executor *ex2 = cf_thread_pool_new(&(cf_pool_opts){ .max_workers = 2 });
+    void *a2[6] = { (void *)0, (void *)1, (void *)2, (void *)3, (void *)4, (void *)5 };
+    cf_map_iter *it2 = cf_map_iter_new(ex2, iter_task, a2, 6, 2);
+    void *v;
+    ck_assert_int_eq(cf_map_next(it2, CF_FOREVER, &v, NULL), 0);   /* item 0; item 2 submitted */
+    cf_executor_shutdown(ex2, true, false);
+    ck_assert_int_eq(cf_map_next(it2, CF_FOREVER, &v, NULL), 0);   /* 1 */
+    ck_assert_int_eq(cf_map_next(it2, CF_FOREVER, &v, NULL), 0);   /* 2 */
+    const char *msg = NULL;
+    ck_assert_int_eq(cf_map_next(it2, CF_FOREVER, &v, &msg), ESHUTDOWN);   /* 3: never ran */
+    ck_assert_ptr_nonnull(msg);
+    ck_assert_int_eq(cf_map_next(it2, CF_FOREVER, &v, NULL), ESHUTDOWN);
+    ck_assert_int_eq(cf_map_next(it2, CF_FOREVER, &v, NULL), ESHUTDOWN);
+    ck_assert_int_eq(cf_map_next(it2, CF_FOREVER, &v, NULL), ENOENT);
+    cf_map_iter_free(it2);
+    cf_executor_free(ex2);
+
+    /* Bad input. */
+    errno = 0;
+    ck_assert_ptr_null(cf_map_iter_new(NULL, iter_task, a2, 6, 0));
+    ck_assert_int_eq(errno, EINVAL);
+    ck_assert_ptr_null(cf_map_iter_new(ex2 = cf_thread_pool_new(NULL), NULL, a2, 6, 0));
+    ck_assert_ptr_null(cf_map_iter_new(ex2, iter_task, NULL, 6, 0));
+    cf_map_iter *empty = cf_map_iter_new(ex2, iter_task, NULL, 0, 0);
+    ck_assert_ptr_nonnull(empty);
+    ck_assert_int_eq(cf_map_next(empty, 0, NULL, NULL), ENOENT);
+    ck_assert_int_eq(cf_map_next(empty, NAN, NULL, NULL), EINVAL);
+    ck_assert_int_eq(cf_map_next(NULL, 0, NULL, NULL), EINVAL);
+    cf_map_iter_free(empty);
+    cf_map_iter_free(NULL);
+    cf_executor_free(ex2);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("map");
@@ -136,6 +282,9 @@ static Suite *suite(void)
     tcase_add_test(tc, map_returns_first_error_in_argument_order);
     tcase_add_test(tc, map_timeout_cancels_and_never_touches_arrays);
     tcase_add_test(tc, map_on_a_broken_pool_frees_everything);
+    tcase_add_test(tc, map_iter_yields_in_order_with_bounded_work);
+    tcase_add_test(tc, map_iter_timeout_keeps_the_item);
+    tcase_add_test(tc, map_iter_free_early_and_submit_errors);
     suite_add_tcase(s, tc);
     return s;
 }

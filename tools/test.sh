@@ -7,7 +7,8 @@
 # works installed (pkg-config, find_package), as a subproject and from C++ (tools/consumers.sh),
 # runs the coroutine tests once more over the portable ucontext switch, runs each libFuzzer target for 30 s (tools/fuzz.sh) and the one-minute soak (tools/soak.sh), and runs
 # the pool and coroutine examples under valgrind (uninitialised bytes sent, leaks).
-# Usage: tools/test.sh [normal|asan|tsan|install|contract|ucontext|valgrind|fuzz|soak|aarch64 ...]
+# The docs step builds the API reference (tools/docs.sh) and fails on any undocumented symbol.
+# Usage: tools/test.sh [normal|asan|tsan|contract|docs|install|ucontext|valgrind|fuzz|soak|aarch64 ...]
 # (aarch64, not in the default list: cross-builds the context switch and runs a ping-pong under
 # qemu-user; it installs a cross compiler, about 200 MB.)
 set -euo pipefail
@@ -16,7 +17,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cf_install_deps check libglib2.0-dev curl   # Check: the tests; GLib: the embedding test; curl: the HTTP example's
 jobs=$(nproc)
 steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(normal contract install ucontext valgrind asan tsan fuzz soak)
+[ ${#steps[@]} -eq 0 ] && steps=(normal contract docs install ucontext valgrind asan tsan fuzz soak)
 
 suite() {   # name, ctest regex (empty: all), extra cmake args...
     local name=$1 only=$2; shift 2
@@ -83,6 +84,8 @@ for s in "${steps[@]}"; do
         install)  echo "=== install: pkg-config, find_package, add_subdirectory, FetchContent, C++"
                   bash "$root/tools/consumers.sh" ;;
         contract) contract_check ;;
+        docs)     echo "=== docs: the API reference from the headers (tools/docs.sh; warnings are errors)"
+                  bash "$root/tools/docs.sh" "$root/build-test-docs" ;;
         valgrind) valgrind_check ;;
         fuzz)     echo "=== fuzz: each target 30 s"; bash "$root/tools/fuzz.sh" 30 ;;
         soak)     echo "=== soak: one minute"; bash "$root/tools/soak.sh" 1 ;;

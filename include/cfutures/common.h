@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* cfutures/common.h: what every public header needs: export macro, timeouts, C++ guards.
+/** @file
+ * What every public header needs: export macro, timeouts, C++ guards.
  * Conventions for the whole API:
  *  - errors are returned as 0 or a positive errno value (pthreads style); constructors return
  *    NULL and set errno;
@@ -12,12 +13,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/** Marks a public function: exported from the shared library (everything else is hidden). */
 #if defined(__GNUC__)
 #define CF_EXTERN __attribute__((visibility("default")))
 #else
 #define CF_EXTERN
 #endif
 
+/** Lets the compiler check a printf-style format: argument f is the format, a the first value. */
 #if defined(__GNUC__)
 #define CF_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
@@ -32,6 +35,9 @@
 #define CF__ZERO_INIT { 0 }
 #endif
 
-#define CF_FOREVER (-1.0)          /* timeouts are seconds; negative = forever, 0 = poll */
+/** A destructor for a value handed to cfutures (a task's argument or result, a queue's item). */
+typedef void (*cf_free_fn)(void *p);
+
+#define CF_FOREVER (-1.0)          /**< timeouts are seconds; negative = forever, 0 = poll */
 
 #endif

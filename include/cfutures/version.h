@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* cfutures/version.h: the library's version, at compile time (macros) and at run time
+/** @file
+ * The library's version, at compile time (macros) and at run time
  * (cf_version), so a program can tell which cfutures it was built against and which one it runs
  * with. The CMake project version is read from this file: it is the one place the number lives. */
 #ifndef CFUTURES_VERSION_H

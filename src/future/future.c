@@ -34,9 +34,26 @@ CF_EXTERN cf_future *cf_future_ref(cf_future *f)
     return f;
 }
 
+/* A cf_submit_full job's argument goes once the task is done with it (or with the future). */
+static void release_arg(cf__full_job *j)
+{
+    if (!j->arg_released) {
+        j->arg_released = true;
+        if (j->arg_free)
+            j->arg_free(j->arg);
+    }
+}
+
 static void future_destroy(cf_future *f)
 {
-    if (f->kind == CF__KIND_BYTES) {
+    if (f->kind == CF__KIND_FULL) {
+        cf__full_job *j = f->arg;
+        release_arg(j);
+        if (j->result_free && !atomic_load_explicit(&j->taken, memory_order_relaxed) && !f->err &&
+            cf__state_of(atomic_load_explicit(&f->word, memory_order_relaxed)) == CF_FINISHED)
+            j->result_free(f->value);
+        free(j);
+    } else if (f->kind == CF__KIND_BYTES) {
         free(f->arg);                 /* the job, unless the task freed it already */
         if (cf__state_of(atomic_load_explicit(&f->word, memory_order_relaxed)) == CF_FINISHED && !f->err)
             free(f->value);
@@ -121,6 +138,10 @@ static int complete(cf_future *f, cf_state to, int err, void *value, char *msg, 
         f->bytes_len = bytes_len;   /* in-place runners set it themselves (bytes.c) */
     if (s == CF_PENDING && f->owner && !(how & BY_OWNER))
         f->owner->left_pending(f->owner, f, to, err);
+    /* The one completer; the task is past using arg. Before the done state is published, so
+     * whoever sees the future done sees its argument released. */
+    if (f->kind == CF__KIND_FULL)
+        release_arg(f->arg);
     uint32_t old = atomic_exchange_explicit(&f->word, (uint32_t)to, memory_order_acq_rel);
     cf__callback *cbs = f->cbs;
     cf_done_fn fn0 = f->cb0_fn;
@@ -279,6 +300,20 @@ CF_EXTERN int cf_future_result(cf_future *f, double timeout, void **value)
     if (value)
         *value = f->value;
     return 0;
+}
+
+CF_EXTERN int cf_future_take(cf_future *f, double timeout, void **value)
+{
+    if (f && f->kind == CF__KIND_BYTES)
+        return EINVAL;     /* bytes results stay the future's */
+    void *v = NULL;
+    int r = cf_future_result(f, timeout, &v);
+    if (!r && f->kind == CF__KIND_FULL &&
+        atomic_exchange_explicit(&((cf__full_job *)f->arg)->taken, true, memory_order_relaxed))
+        return EALREADY;
+    if (!r && value)
+        *value = v;
+    return r;
 }
 
 CF_EXTERN int cf_future_error(cf_future *f, double timeout, const char **msg)

@@ -55,6 +55,9 @@ enum {
     CF__KIND_BYTES = 1,   /* arg is a cf__bytes_job owned by the future; value is malloc'd data
                              of bytes_len bytes once FINISHED without error */
     CF__KIND_CHUNK = 2,   /* a cf_map chunk: arg is a cf__chunk (map.h) */
+    CF__KIND_FULL = 3,    /* cf_submit_full: arg is a cf__full_job owned by the future, fn the
+                             trampoline that calls job->fn(job->arg) (executors that run tasks
+                             elsewhere send job->fn and job->arg instead) */
 };
 
 /* 120 bytes on LP64: one 128-byte malloc chunk. */
@@ -93,6 +96,18 @@ typedef struct cf__bytes_job {
     size_t        len;
     unsigned char data[];
 } cf__bytes_job;
+
+/* The argument of a cf_submit_full task. arg_free runs once, in whoever completes the future,
+ * under f->lock just before the done state is published (the task is done with arg, and whoever
+ * sees the future done sees arg released), or at destruction for a future that never completed. result_free runs at destruction when the future FINISHED with a result that
+ * no cf_future_take claimed. */
+typedef struct cf__full_job {
+    cf_fn       fn;
+    void       *arg;
+    cf_free_fn  arg_free, result_free;
+    bool        arg_released;   /* written by the one completer, read at destruction */
+    atomic_bool taken;          /* cf_future_take claimed the result */
+} cf__full_job;
 
 /* Allocation (future_alloc.c): a zeroed-enough object with its lock initialized, refs = 1, PENDING. */
 cf_future *cf__future_alloc(void);

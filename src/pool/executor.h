@@ -19,12 +19,17 @@ typedef struct cf__executor_ops {
     void       (*stats)(cf_executor *ex, cf_pool_stats *out);
     /* Drops the user's handle; called after shutdown(wait = true). */
     void       (*release)(cf_executor *ex);
+    /* Tasks run in other processes: a result is a word from there, not this process's pointer
+     * (cf_submit_full refuses a result destructor). */
+    bool       remote;
 } cf__executor_ops;
 
 struct cf_executor {
     const cf__executor_ops *ops;
 };
 
+/* Runs a cf_submit_full task in place (thread pools): arg is the cf__full_job. */
+void *cf__run_full_job(void *arg);
 /* Runs a bytes task in place (thread pools): arg is the cf__bytes_job. */
 void *cf__run_bytes_job(void *arg);
 /* Calls a bytes function in the current task (its context entered) with the contract's rules:

@@ -57,6 +57,11 @@ bool cf__pm_intake(cf__mgr *m)
     return true;
 }
 
+uint32_t cf__pm_wire_kind(const cf_future *f)
+{
+    return f->kind == CF__KIND_FULL ? CF__KIND_CALL : f->kind;   /* the job stays here */
+}
+
 size_t cf__pm_task_items(cf_future *f)
 {
     return f->kind == CF__KIND_CHUNK ? ((cf__chunk *)f->arg)->count : 1;
@@ -71,7 +76,7 @@ static size_t task_bytes(cf_future *f)
 
 static void encode(cf__pworker *w, cf_future *f, uint64_t seq)
 {
-    cf__ptask t = { .seq = seq, .kind = f->kind, .fn = (uint64_t)(uintptr_t)f->fn,
+    cf__ptask t = { .seq = seq, .kind = cf__pm_wire_kind(f), .fn = (uint64_t)(uintptr_t)f->fn,
                     .arg = (uint64_t)(uintptr_t)f->arg };
     unsigned char *o = w->out.b + w->out.len;
     const void *payload = NULL;
@@ -82,6 +87,11 @@ static void encode(cf__pworker *w, cf_future *f, uint64_t seq)
         t.arg = j->len;
         payload = j->data;
         plen = j->len;
+    } else if (f->kind == CF__KIND_FULL) {
+        /* The worker calls the user's function on the user's word: the job stays here. */
+        cf__full_job *j = f->arg;
+        t.fn = (uint64_t)(uintptr_t)j->fn;
+        t.arg = (uint64_t)(uintptr_t)j->arg;
     } else if (f->kind == CF__KIND_CHUNK) {
         /* The argument words go straight into the batch (no copy of the chunk's args). */
         cf__chunk *c = f->arg;

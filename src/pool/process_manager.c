@@ -287,7 +287,7 @@ static bool handle_result(cf__mgr *m, int idx, const unsigned char *b, size_t le
         return true;                    /* nothing of ours waits for it */
     }
     cf_future *f = w->inf[seq % CF__PP_K];
-    if (!cf__wire_result_fits(&r, f->kind, cf__pm_task_items(f))) {
+    if (!cf__wire_result_fits(&r, cf__pm_wire_kind(f), cf__pm_task_items(f))) {
         free(msg);
         return false;
     }
@@ -299,7 +299,7 @@ static bool handle_result(cf__mgr *m, int idx, const unsigned char *b, size_t le
     void *value = NULL;
     size_t blen = 0;
     int err = r.err;
-    if (f->kind == CF__KIND_CALL) {
+    if (f->kind == CF__KIND_CALL || f->kind == CF__KIND_FULL) {
         value = (void *)(uintptr_t)r.value;
     } else if (f->kind == CF__KIND_BYTES) {
         free(f->arg);                   /* the argument copy is not needed any more */

@@ -233,6 +233,7 @@ static const cf__executor_ops process_pool_ops = {
     .terminate = pp_terminate,
     .stats = pp_stats,
     .release = pp_release,
+    .remote = true,
 };
 
 CF_EXTERN cf_executor *cf_process_pool_new(const cf_pool_opts *opts)

@@ -16,6 +16,7 @@ struct cf_lfqueue {
     struct cds_wfcq_head head;   /* consumers' side, with the dequeue mutex */
     char                 pad[64];
     struct cds_wfcq_tail tail;   /* producers' side */
+    cf_free_fn           item_free;   /* for the items left at free; set before sharing */
 };
 
 CF_EXTERN cf_lfqueue *cf_lfqueue_new(void)
@@ -26,6 +27,7 @@ CF_EXTERN cf_lfqueue *cf_lfqueue_new(void)
         return NULL;
     }
     cds_wfcq_init(&q->head, &q->tail);
+    q->item_free = NULL;
     return q;
 }
 
@@ -62,13 +64,25 @@ CF_EXTERN bool cf_lfqueue_empty(cf_lfqueue *q)
     return !q || cds_wfcq_empty(&q->head, &q->tail);
 }
 
+CF_EXTERN int cf_lfqueue_set_item_free(cf_lfqueue *q, cf_free_fn item_free)
+{
+    if (!q)
+        return EINVAL;
+    q->item_free = item_free;
+    return 0;
+}
+
 CF_EXTERN void cf_lfqueue_free(cf_lfqueue *q)
 {
     if (!q)
         return;
     struct cds_wfcq_node *node;
-    while ((node = cds_wfcq_dequeue_blocking(&q->head, &q->tail)))
-        cf__lfnode_put(cf__container_of(node, cf__lfnode, node));
+    while ((node = cds_wfcq_dequeue_blocking(&q->head, &q->tail))) {
+        cf__lfnode *n = cf__container_of(node, cf__lfnode, node);
+        if (q->item_free)
+            q->item_free(atomic_load_explicit(&n->item, memory_order_acquire));
+        cf__lfnode_put(n);
+    }
     cds_wfcq_destroy(&q->head, &q->tail);
     free(q);
 }

@@ -58,6 +58,14 @@ CF_EXTERN int cf_queue_join(cf_queue *q, double timeout)
     return q->ops->join(q, &d);
 }
 
+CF_EXTERN int cf_queue_set_item_free(cf_queue *q, cf_free_fn item_free)
+{
+    if (!q)
+        return EINVAL;
+    q->item_free = item_free;
+    return 0;
+}
+
 CF_EXTERN void cf_queue_shutdown(cf_queue *q, bool immediate)
 {
     if (q)
@@ -66,6 +74,16 @@ CF_EXTERN void cf_queue_shutdown(cf_queue *q, bool immediate)
 
 CF_EXTERN void cf_queue_free(cf_queue *q)
 {
-    if (q)
-        q->ops->destroy(q);
+    if (!q)
+        return;
+    if (q->item_free) {
+        /* Nobody else is inside (free's rule): a poll takes what is left, shut down or not. An
+         * immediate shutdown freed its drops already. */
+        cf__deadline poll;
+        cf__deadline_init(&poll, 0);
+        void *item;
+        while (q->ops->get(q, &poll, &item) == 0)
+            q->item_free(item);
+    }
+    q->ops->destroy(q);
 }

@@ -23,6 +23,7 @@ typedef struct cf__queue_ops {
 
 struct cf_queue {
     const cf__queue_ops *ops;
+    cf_free_fn           item_free;   /* for dropped and left items; set before sharing */
 };
 
 cf_queue *cf__queue_ring_new(size_t maxsize);                          /* NULL + errno */

@@ -187,6 +187,9 @@ static void lq_shutdown(cf_queue *base, bool immediate)
     if (immediate) {
         /* Python 3.13: drop what is left, counting each dropped item as done. */
         size_t dropped = q->store.count;
+        if (q->base.item_free)     /* under the lock: item_free must not call this queue */
+            while (q->store.count)
+                q->base.item_free(cf__qstore_pop(&q->store));
         cf__qstore_clear(&q->store);
         atomic_store_explicit(&q->count, 0, memory_order_relaxed);
         q->unfinished = dropped < q->unfinished ? q->unfinished - dropped : 0;

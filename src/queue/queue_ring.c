@@ -248,10 +248,14 @@ static void rq_shutdown(cf_queue *base, bool immediate)
          * a few instructions past its CAS). Dropped items count as done. */
         size_t dropped = 0;
         while (!drained(q)) {
-            if (try_get(q, NULL) == 0)
+            void *item;
+            if (try_get(q, &item) == 0) {
                 dropped++;
-            else
+                if (q->base.item_free)
+                    q->base.item_free(item);
+            } else {
                 sched_yield();
+            }
         }
         atomic_fetch_add(&q->done, dropped);
         cf__ecount_notify(&q->all_done, CF__WAKE_ALL);
