@@ -2,7 +2,7 @@
 /* bench.c: cfutures against its peers, built and run on the same machine in the same run.
  * Prints one TSV row per figure and implementation: figure, impl, median, min, max, unit, reps.
  * Every benchmark checks its results (sums, counts), so it cannot measure nothing; report.py
- * turns the rows into the README's table with ratios.
+ * turns the rows into the table of docs/performance.md, with ratios.
  * Usage: bench [REPS] [FILTER]   (FILTER: a substring of the figure names to run) */
 
 #include <glib.h>

@@ -28,7 +28,7 @@ static double submit_all(void) { return submit_wait_all(proc_pool(), PTASKS); }
  * first, on a pool whose arrays existed before it (steady state). Cold: the same map as the first
  * thing a fresh pool does: it pays a one-time page fault for every page it writes
  * (copy-on-write: the fork server keeps the pool-creation snapshot) and for fresh heap; the
- * README's Performance section says how much. */
+ * docs/performance.md says how much. */
 static double map256_run(bool warm)
 {
     void **args = malloc(PTASKS * sizeof *args), **res = malloc(PTASKS * sizeof *res);

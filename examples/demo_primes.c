@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* demo_primes.c: the demo's CPU-bound patterns. Counts the primes below N (trial division, as the
- * seed's is_prime does) split into chunks, three ways, and prints times and speed-ups:
+/* demo_primes.c: the demo's CPU-bound patterns. Counts the primes below N (trial division, the
+ * classic is_prime of Python's ProcessPoolExecutor example) split into chunks, three ways, and prints times and speed-ups:
  *  - serially;
  *  - "using futures and multiprocessing": one process-pool task per chunk, its range packed into
  *    the machine-word argument, results collected with as_completed;

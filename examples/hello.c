@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* hello.c: the README's 20-line example: submit, compose with as_completed, read results. */
+/* hello.c: the README's first example: submit to a thread pool, compose with as_completed, read
+ * results and errors. Valid C and C++ (the README's examples compile with both). */
 #include <cfutures.h>
 #include <errno.h>
 #include <stdint.h>
@@ -9,19 +10,23 @@ static void *square(void *arg)
 {
     intptr_t x = (intptr_t)arg;
     if (x == 3)
-        cf_task_fail(EDOM, "%ld is unlucky", (long)x);
+        cf_task_fail(EDOM, "%ld is unlucky", (long)x);   /* the future fails with EDOM */
     return (void *)(x * x);
 }
 
 int main(void)
 {
-    cf_executor *pool = cf_thread_pool_new(&(cf_pool_opts){ .max_workers = 4, .name = "sq" });
+    cf_pool_opts opts = CF_POOL_OPTS_INIT;   /* every field's default */
+    opts.max_workers = 4;
+    cf_executor *pool = cf_thread_pool_new(&opts);
+    if (!pool)
+        return 1;
     cf_future *fs[5];
     for (intptr_t i = 0; i < 5; i++)
         fs[i] = cf_submit(pool, square, (void *)i);
     cf_as_completed *it = cf_as_completed_new(fs, 5);
     cf_future *f;
-    while (cf_as_completed_next(it, CF_FOREVER, &f) == 0) {
+    while (cf_as_completed_next(it, CF_FOREVER, &f) == 0) {   /* in the order they finish */
         void *v;
         const char *msg;
         if (cf_future_result(f, 0, &v) == 0)
@@ -32,6 +37,6 @@ int main(void)
     cf_as_completed_free(it);
     for (int i = 0; i < 5; i++)
         cf_future_unref(fs[i]);
-    cf_executor_free(pool);
+    cf_executor_free(pool);   /* waits for the workers */
     return 0;
 }

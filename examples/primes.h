@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* primes.h: the CPU-bound workload of the demo and of bench/ (the seed's is_prime: trial
- * division), in one place so that both measure the same work. */
+/* primes.h: the CPU-bound workload of the demo and of bench/ (trial division, the is_prime
+ * of Python's ProcessPoolExecutor example), in one place so that both measure the same work. */
 #ifndef CF_PRIMES_H
 #define CF_PRIMES_H
 

@@ -10,7 +10,8 @@
 #  - as a subproject through add_subdirectory and FetchContent: no tests, examples or benchmarks
 #    of ours, nothing added to the parent's ctest, the parent's build type and flags kept, Check
 #    not looked up, one library of the kind BUILD_SHARED_LIBS says;
-#  - from C++ (g++ -std=c++11 and c++20): every public header, and the options initializers.
+#  - from C++ (g++ -std=c++11 and c++20): every public header, and the options initializers;
+#  - the examples in README.md and docs/: compiled as C and as C++, run.
 # Usage: tools/consumers.sh   (needs the build dependencies; g++ is installed when missing)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -189,4 +190,38 @@ for std in c++11 c++20; do
     LD_LIBRARY_PATH="$libdir" runs "$tmp/cxx_$std"
 done
 say "C++ (c++11, c++20, -pedantic): the headers and CF_POOL_OPTS_INIT compile and run"
+
+# The documentation's examples: every ```c block of README.md and docs/*.md that includes
+# <cfutures.h> compiles as C11 and as C++17 without a warning, and those with a main() run and
+# exit 0. The README's two pool examples are examples/hello.c and hello_process.c, verbatim.
+mkdir -p "$tmp/doc"
+python3 - "$root" "$tmp/doc" <<'PY'
+import glob, os, re, sys
+root, out = sys.argv[1], sys.argv[2]
+n = 0
+for md in [os.path.join(root, "README.md")] + sorted(glob.glob(os.path.join(root, "docs", "*.md"))):
+    for i, block in enumerate(re.findall(r"```c\n(.*?)```", open(md).read(), re.S)):
+        if "#include <cfutures.h>" not in block:
+            continue
+        n += 1
+        name = "%s_%d" % (os.path.basename(md)[:-3].replace("-", "_"), i)
+        open(os.path.join(out, name + ".c"), "w").write(block)
+for ex in ("hello.c", "hello_process.c"):
+    body = open(os.path.join(root, "examples", ex)).read()
+    body = body[body.index("#include <cfutures.h>"):]
+    if body not in open(os.path.join(root, "README.md")).read():
+        sys.exit("README.md does not show examples/%s as it is" % ex)
+PY
+for c in "$tmp"/doc/*.c; do
+    b=${c%.c}
+    gcc -std=c11 -Wall -Wextra -Werror "$c" -o "$b.c.out" $(pc --cflags --libs cfutures) ||
+        fail "$(basename "$c"): does not compile as C"
+    g++ -std=c++17 -Wall -Wextra -Werror -x c++ "$c" -o "$b.cxx.out" $(pc --cflags --libs cfutures) ||
+        fail "$(basename "$c"): does not compile as C++"
+    if grep -q "int main" "$c"; then
+        LD_LIBRARY_PATH="$libdir" "$b.c.out" >/dev/null || fail "$(basename "$c") (C) exited $?"
+        LD_LIBRARY_PATH="$libdir" "$b.cxx.out" >/dev/null || fail "$(basename "$c") (C++) exited $?"
+    fi
+done
+say "the documentation's $(ls "$tmp"/doc/*.c | wc -l) examples compile as C and C++ and run"
 say "all ok"

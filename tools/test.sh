@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# test.sh: the README's second command, and what CI runs. Installs what is missing, then builds
+# test.sh: the README's test command, and what CI runs. Installs what is missing, then builds
 # and runs the whole suite three times: a normal build with warnings as errors, AddressSanitizer +
-# UndefinedBehaviorSanitizer, and ThreadSanitizer. It also checks the issues' exact declarations
-# (when ../shared/contract is there) and the layering of src/ (tools/layers.sh), that cfutures
-# works installed (pkg-config, find_package), as a subproject and from C++ (tools/consumers.sh),
-# runs the coroutine tests once more over the portable ucontext switch, runs each libFuzzer target for 30 s (tools/fuzz.sh) and the one-minute soak (tools/soak.sh), and runs
-# the pool and coroutine examples under valgrind (uninitialised bytes sent, leaks).
-# The docs step builds the API reference (tools/docs.sh) and fails on any undocumented symbol.
+# UndefinedBehaviorSanitizer, and ThreadSanitizer. Other steps: contract (the public headers
+# against the contract declarations in ../shared/contract, when there, and the layering of src/,
+# tools/layers.sh), docs (the API reference, tools/docs.sh: an undocumented symbol fails),
+# install (installed, as a subproject and from C++: tools/consumers.sh), ucontext (the coroutine
+# tests over the portable switch), valgrind (the pool and coroutine examples: uninitialised
+# bytes sent, leaks), fuzz (each libFuzzer target for 30 s, tools/fuzz.sh) and soak (one minute,
+# tools/soak.sh).
 # Usage: tools/test.sh [normal|asan|tsan|contract|docs|install|ucontext|valgrind|fuzz|soak|aarch64 ...]
 # (aarch64, not in the default list: cross-builds the context switch and runs a ping-pong under
 # qemu-user; it installs a cross compiler, about 200 MB.)
