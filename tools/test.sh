@@ -5,11 +5,12 @@
 # UndefinedBehaviorSanitizer, and ThreadSanitizer. Other steps: contract (the public headers
 # against the contract declarations in ../shared/contract, when there, and the layering of src/,
 # tools/layers.sh), docs (the API reference, tools/docs.sh: an undocumented symbol fails),
-# install (installed, as a subproject and from C++: tools/consumers.sh), ucontext (the coroutine
+# install (installed, as a subproject and from C++: tools/consumers.sh), deb (the Debian
+# packages built with dpkg-buildpackage, installed and used: tools/deb.sh), ucontext (the coroutine
 # tests over the portable switch), valgrind (the pool and coroutine examples: uninitialised
 # bytes sent, leaks), fuzz (each libFuzzer target for 30 s, tools/fuzz.sh) and soak (one minute,
 # tools/soak.sh).
-# Usage: tools/test.sh [normal|asan|tsan|contract|docs|install|ucontext|valgrind|fuzz|soak|aarch64 ...]
+# Usage: tools/test.sh [normal|asan|tsan|contract|docs|install|deb|ucontext|valgrind|fuzz|soak|aarch64 ...]
 # (aarch64, not in the default list: cross-builds the context switch and runs a ping-pong under
 # qemu-user; it installs a cross compiler, about 200 MB.)
 set -euo pipefail
@@ -18,7 +19,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cf_install_deps check libglib2.0-dev curl   # Check: the tests; GLib: the embedding test; curl: the HTTP example's
 jobs=$(nproc)
 steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(normal contract docs install ucontext valgrind asan tsan fuzz soak)
+[ ${#steps[@]} -eq 0 ] && steps=(normal contract docs install deb ucontext valgrind asan tsan fuzz soak)
 
 suite() {   # name, ctest regex (empty: all), extra cmake args...
     local name=$1 only=$2; shift 2
@@ -85,6 +86,8 @@ for s in "${steps[@]}"; do
         install)  echo "=== install: pkg-config, find_package, add_subdirectory, FetchContent, C++"
                   bash "$root/tools/consumers.sh" ;;
         contract) contract_check ;;
+        deb)      echo "=== deb: the Debian packages, built (with their tests), installed, used"
+                  bash "$root/tools/deb.sh" ;;
         docs)     echo "=== docs: the API reference from the headers (tools/docs.sh; warnings are errors)"
                   bash "$root/tools/docs.sh" "$root/build-test-docs" ;;
         valgrind) valgrind_check ;;
