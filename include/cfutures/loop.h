@@ -5,8 +5,12 @@
  * A coroutine is a function that runs on its own (small, lazily committed) stack and can suspend
  * at an await without blocking the thread: cf_await, cf_sleep, cf_yield, cf_await_fd, cf_gather,
  * and every other call of the library that waits (futures, queues, pipes, pools, the locks and
- * events of sync.h) suspends the coroutine and lets the loop run others. A loop is single-threaded: its coroutines all run on the
- * thread that called cf_loop_run / cf_loop_run_until_complete, one at a time. They can await any
+ * events of sync.h, the streams and subprocesses of io.h) suspends the coroutine and lets the
+ * loop run others. What blocks the loop is what blocks its thread outside the library: another
+ * library's blocking call (read on a blocking descriptor, sleep, pthread_join, a pthread mutex
+ * held long) or a long computation. Send those to a thread pool and await the future, or
+ * cf_await_fd the descriptor. A loop is single-threaded: its coroutines all run on the thread
+ * that called cf_loop_run / cf_loop_run_until_complete, one at a time. They can await any
  * future, whoever completes it: another coroutine, a thread pool, a process pool, or
  * cf_future_set_result from any thread (the completing thread wakes the loop).
  *
@@ -27,8 +31,8 @@
  * nothing.
  *
  * Stacks: 256 KiB of address space each by default (cf_loop_set_stack_size), committed page by
- * page as used; an idle coroutine costs about 4.5 KiB (one page of stack). A stack gets a 64 KiB PROT_NONE guard (overflow is a
- * SIGSEGV, not corruption) while the process has fewer than vm.max_map_count / 4 guarded stacks
+ * page as used; an idle coroutine costs about 4.5 KiB (one page of stack). A stack gets a 64 KiB
+ * PROT_NONE guard (overflow is a SIGSEGV, not corruption) while the process has fewer than vm.max_map_count / 4 guarded stacks
  * (16,382 at the default 65,530), since each guarded stack costs two kernel mappings; beyond
  * that, stacks come unguarded from shared arenas, and their lowest 64 bytes (a canary that must
  * stay zero) are checked at every switch: an overflow that reaches them aborts with a message.
