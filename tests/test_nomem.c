@@ -147,6 +147,65 @@ START_TEST(pools_without_memory)
 }
 END_TEST
 
+static atomic_int arg_frees;
+
+static void count_free(void *p)
+{
+    (void)p;
+    atomic_fetch_add(&arg_frees, 1);
+}
+
+START_TEST(ownership_without_memory)
+{
+    /* cf_submit_full allocates its job, cf_map_iter its ring: for every k, a refused call
+     * leaves the argument the caller's (no destructor ran), and an iterator whose submits fail
+     * reports each at its item's turn, in order, and still ends. */
+    cf_executor *ex = cf_thread_pool_new(&(cf_pool_opts){ .max_workers = 2 });
+    int all_ok = 0, refused = 0;
+    for (long k = 0; k < 40; k++) {
+        atomic_store(&arg_frees, 0);
+        inject(k);
+        errno = 0;
+        cf_future *f = cf_submit_full(ex, identity, (void *)7, count_free, NULL);
+        int e = errno;
+        void *args[6] = { (void *)1, (void *)2, (void *)3, (void *)4, (void *)5, (void *)6 };
+        cf_map_iter *it = cf_map_iter_new(ex, identity, args, 6, 2);
+        int ie = errno;
+        int outcomes[7], n = 0, r;
+        void *v, *vals[7];
+        while (it && n < 7 && (r = cf_map_next(it, 30, &v, NULL)) != ENOENT) {
+            vals[n] = v;
+            outcomes[n++] = r;
+        }
+        stop();   /* Check's assertions allocate: asserted from here on */
+        for (int i = 0; i < n; i++) {
+            ck_assert(outcomes[i] == 0 || outcomes[i] == ENOMEM || outcomes[i] == EAGAIN);
+            if (outcomes[i] == 0)
+                ck_assert_ptr_eq(vals[i], args[i]);
+        }
+        if (it)
+            ck_assert_int_eq(n, 6);   /* every item had its turn */
+        else
+            ck_assert_int_eq(ie, ENOMEM);
+        cf_map_iter_free(it);
+        if (!f) {
+            ck_assert(e == ENOMEM || e == EAGAIN);
+            ck_assert_int_eq(atomic_load(&arg_frees), 0);
+            refused++;
+            continue;
+        }
+        ck_assert_int_eq(cf_future_result(f, 30, &v), 0);
+        ck_assert_ptr_eq(v, (void *)7);
+        ck_assert_int_eq(atomic_load(&arg_frees), 1);
+        cf_future_unref(f);
+        all_ok++;
+    }
+    cf_executor_free(ex);
+    ck_assert_int_gt(all_ok, 0);
+    ck_assert_int_gt(refused, 0);
+}
+END_TEST
+
 START_TEST(queues_without_memory)
 {
     for (long k = 0; k < 8; k++) {
@@ -400,6 +459,7 @@ static Suite *suite(void)
     tcase_add_test(tc, futures_without_memory);
     tcase_add_test(tc, waits_without_memory);
     tcase_add_test(tc, pools_without_memory);
+    tcase_add_test(tc, ownership_without_memory);
     tcase_add_test(tc, queues_without_memory);
     tcase_add_test(tc, ipc_without_memory);
     tcase_add_test(tc, loop_without_memory);
