@@ -20,6 +20,8 @@ cf__task_ctx *cf__task_enter(cf__task_ctx *ctx, cf_future *f, const atomic_bool 
     ctx->err = 0;
     ctx->msg = NULL;
     ctx->cancel_seq = NULL;
+    ctx->refresh = NULL;
+    ctx->refresh_arg = NULL;
     ctx->seq = 0;
     cf__task_current = ctx;
     return prev;
@@ -56,6 +58,8 @@ CF_EXTERN bool cf_task_cancelled(void)
         return false;
     if (ctx->also_cancel && atomic_load_explicit(ctx->also_cancel, memory_order_relaxed))
         return true;
+    if (ctx->refresh)
+        ctx->refresh(ctx->refresh_arg);
     if (ctx->cancel_seq && atomic_load_explicit(ctx->cancel_seq, memory_order_relaxed) == ctx->seq)
         return true;
     return ctx->future && atomic_load_explicit(&ctx->future->cancel_requested, memory_order_relaxed);

@@ -15,6 +15,10 @@ typedef struct cf__task_ctx {
     const atomic_bool *also_cancel;   /* the executor's "cancel running tasks" flag, or NULL */
     /* Process workers have no future: cancellation of task `seq` is asked through shared memory. */
     const _Atomic uint64_t *cancel_seq;
+    /* Called by cf_task_cancelled before it reads cancel_seq, for an executor that must look
+     * for cancels itself (an MPI worker polls its messages); NULL: none. */
+    void             (*refresh)(void *arg);
+    void              *refresh_arg;
     uint64_t           seq;
     int                err;           /* set by cf_task_fail */
     char              *msg;           /* malloc'd, owned by the context */

@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "../ipc/bytering.h"
-#include "map.h"
 #include "process_manager.h"
+#include "remote.h"
 
 bool cf__pm_pend_push(cf__process_pool *p, cf_future *f, bool front)
 {
@@ -57,54 +57,11 @@ bool cf__pm_intake(cf__mgr *m)
     return true;
 }
 
-uint32_t cf__pm_wire_kind(const cf_future *f)
-{
-    return f->kind == CF__KIND_FULL ? CF__KIND_CALL : f->kind;   /* the job stays here */
-}
-
-size_t cf__pm_task_items(cf_future *f)
-{
-    return f->kind == CF__KIND_CHUNK ? ((cf__chunk *)f->arg)->count : 1;
-}
-
-static size_t task_bytes(cf_future *f)
-{
-    if (f->kind == CF__KIND_BYTES)
-        return cf__wire_task_size(((cf__bytes_job *)f->arg)->len);
-    return cf__wire_task_size(8 * cf__pm_task_items(f) * (f->kind == CF__KIND_CHUNK));
-}
-
 static void encode(cf__pworker *w, cf_future *f, uint64_t seq)
 {
-    cf__ptask t = { .seq = seq, .kind = cf__pm_wire_kind(f), .fn = (uint64_t)(uintptr_t)f->fn,
-                    .arg = (uint64_t)(uintptr_t)f->arg };
-    unsigned char *o = w->out.b + w->out.len;
-    const void *payload = NULL;
-    size_t plen = 0;
-    if (f->kind == CF__KIND_BYTES) {
-        cf__bytes_job *j = f->arg;
-        t.fn = (uint64_t)(uintptr_t)j->fn;
-        t.arg = j->len;
-        payload = j->data;
-        plen = j->len;
-    } else if (f->kind == CF__KIND_FULL) {
-        /* The worker calls the user's function on the user's word: the job stays here. */
-        cf__full_job *j = f->arg;
-        t.fn = (uint64_t)(uintptr_t)j->fn;
-        t.arg = (uint64_t)(uintptr_t)j->arg;
-    } else if (f->kind == CF__KIND_CHUNK) {
-        /* The argument words go straight into the batch (no copy of the chunk's args). */
-        cf__chunk *c = f->arg;
-        t.fn = (uint64_t)(uintptr_t)c->job->fn;
-        t.n = (uint32_t)c->count;
-        plen = 8 * c->count;
-        uint64_t *dst = (uint64_t *)(o + sizeof t);
-        for (size_t i = 0; i < c->count; i++)
-            dst[i] = (uint64_t)(uintptr_t)c->job->args[c->start + i];
-        payload = dst;
-    }
-    cf__wire_put_task(o, &t, payload, plen);
-    w->out.len += cf__wire_task_size(plen);
+    /* After fork, a function is at the same address in every worker. */
+    cf__remote_encode(w->out.b + w->out.len, f, seq, (uint64_t)(uintptr_t)cf__remote_fn(f));
+    w->out.len += cf__remote_task_size(f);
 }
 
 /* Sends f to worker idx as task `seq`, unless it was cancelled meanwhile. */
@@ -127,7 +84,7 @@ static bool assign(cf__process_pool *p, int idx, cf_future *f)
     w->inf[seq % CF__PP_K] = f;
     w->nout++;
     w->next_seq++;
-    w->items_sent += cf__pm_task_items(f);
+    w->items_sent += cf__remote_items(f);
     return true;
 }
 
@@ -179,7 +136,7 @@ static void steal(cf__mgr *m, int64_t now)
                 break;                   /* reached the running one */
             w->inf[seq % CF__PP_K] = NULL;
             w->nout--;
-            w->items_sent -= cf__pm_task_items(f);
+            w->items_sent -= cf__remote_items(f);
             got[n++] = f;
         }
         for (size_t i = 0; i < n; i++)   /* got[] is newest first: the front keeps order */
@@ -237,7 +194,7 @@ bool cf__pm_dispatch(cf__mgr *m, int64_t now)
         /* A large argument streams through the ring: only to an idle worker, which reads while
          * we write (a busy one would leave it half sent until its task ends). FIFO order waits
          * for one. */
-        size_t need = task_bytes(f);
+        size_t need = cf__remote_task_size(f);
         int i = least_loaded(p, need > big);
         if (i < 0 || cf__wire_reserve(&p->w[i].out, need))
             break;

@@ -45,7 +45,7 @@
 #include "../common/futex.h"
 #include "../ipc/bytering.h"
 #include "../ipc/pipe_raw.h"
-#include "map.h"
+#include "remote.h"
 #include "../common/doorbell.h"
 #include "process_manager.h"
 
@@ -287,7 +287,7 @@ static bool handle_result(cf__mgr *m, int idx, const unsigned char *b, size_t le
         return true;                    /* nothing of ours waits for it */
     }
     cf_future *f = w->inf[seq % CF__PP_K];
-    if (!cf__wire_result_fits(&r, cf__pm_wire_kind(f), cf__pm_task_items(f))) {
+    if (!cf__wire_result_fits(&r, cf__remote_kind(f), cf__remote_items(f))) {
         free(msg);
         return false;
     }
@@ -296,38 +296,10 @@ static bool handle_result(cf__mgr *m, int idx, const unsigned char *b, size_t le
     w->nout--;
     advance_low(w, seq + 1);
 
-    void *value = NULL;
-    size_t blen = 0;
-    int err = r.err;
-    if (f->kind == CF__KIND_CALL || f->kind == CF__KIND_FULL) {
-        value = (void *)(uintptr_t)r.value;
-    } else if (f->kind == CF__KIND_BYTES) {
-        free(f->arg);                   /* the argument copy is not needed any more */
-        f->arg = NULL;
-        if (!err && r.value) {
-            if (!(value = malloc(r.value))) {
-                err = ENOMEM;
-                msg = cf__pm_text("no memory for a %llu-byte result", (unsigned long long)r.value);
-            } else {
-                memcpy(value, r.payload, r.value);
-                blen = r.value;
-            }
-        }
-    } else {
-        cf__chunk *c = f->arg;
-        size_t done = (size_t)r.value;
-        const unsigned char *words = r.payload;   /* 8-byte aligned in the message */
-        if (c->count == 1) {
-            if (done)
-                memcpy(&value, words, sizeof value);
-        } else {
-            memcpy(c->job->res + c->start, words, done * sizeof(void *));
-            if (err)
-                c->failed_done = done;
-            value = (void *)(uintptr_t)done;
-        }
-    }
-    cf__pm_finish(p, f, err, err ? NULL : value, msg, blen);
+    void *value;
+    size_t blen;
+    int err = cf__remote_outcome(f, &r, &msg, &value, &blen);
+    cf__pm_finish(p, f, err, value, msg, blen);
     return true;
 }
 

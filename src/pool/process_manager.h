@@ -53,10 +53,6 @@ void       cf__pm_pend_pop(cf__process_pool *p);
 /* Takes f, sent to a worker and not started, back for another (its lock taken here); false if
  * it is done or its worker started it. */
 bool   cf__pm_take_back(cf__process_pool *p, cf_future *f);
-/* cf_map items a task carries (1 unless a chunk). */
-size_t cf__pm_task_items(cf_future *f);
-/* The kind f travels as: a cf_submit_full task as a plain call (its job stays in this process). */
-uint32_t cf__pm_wire_kind(const cf_future *f);
 /* Moves submissions into the FIFO: true if there were any. */
 bool   cf__pm_intake(cf__mgr *m);
 /* Sends what waits to the workers that should take it: true if anything moved. */

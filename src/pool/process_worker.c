@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #include "../future/task.h"
-#include "map.h"
 #include "process_pool.h"
+#include "remote.h"
 
 static _Noreturn void leave(int code)
 {
@@ -46,31 +46,8 @@ static void put_result(cf__wbuf *o, uint64_t seq, int type, const cf__task_ctx *
 
 static void run_task(cf__pslot *slot, const cf__ptask *t, const unsigned char *payload, cf__wbuf *o)
 {
-    cf__task_ctx ctx;
-    cf__task_ctx *prev = cf__task_enter(&ctx, NULL, NULL);
-    ctx.cancel_seq = &slot->cancel_seq;
-    ctx.seq = t->seq;
-    if (t->kind == CF__KIND_CALL) {
-        void *r = ((cf_fn)(uintptr_t)t->fn)((void *)(uintptr_t)t->arg);
-        cf__task_leave(prev);
-        put_result(o, t->seq, CF__PR_RESULT, &ctx, ctx.err ? 0 : (uint64_t)(uintptr_t)r, NULL, 0);
-    } else if (t->kind == CF__KIND_BYTES) {
-        cf_bytes r = cf__call_bytes((cf_bytes_fn)(uintptr_t)t->fn, payload, (size_t)t->arg);
-        cf__task_leave(prev);
-        put_result(o, t->seq, CF__PR_RESULT, &ctx, r.len, r.data, r.len);
-        free(r.data);
-    } else {                            /* CHUNK: map.c's loop; words are pointers (LP64) */
-        void **res = malloc(t->n * sizeof *res + 1);
-        size_t done = 0;
-        if (!res)
-            cf_task_fail(ENOMEM, "worker out of memory");
-        else
-            done = cf__run_items((cf_fn)(uintptr_t)t->fn, (void *const *)payload, res, t->n);
-        cf__task_leave(prev);
-        put_result(o, t->seq, CF__PR_RESULT, &ctx, done, res, done * sizeof *res);
-        free(res);
-    }
-    free(ctx.msg);
+    if (cf__remote_run(o, t, payload, &slot->cancel_seq, NULL, NULL))
+        leave(121);                     /* the parent fails the task: "exited with status 121" */
 }
 
 static void run_initializer(cf__process_pool *p, cf_pipe *pipe)
