@@ -43,22 +43,18 @@ CF_EXTERN cf_map_iter *cf_map_iter_new(cf_executor *ex, cf_fn fn, void *const *a
         return NULL;
     }
     size_t window = buffersize && buffersize < n ? buffersize : n ? n : 1;
-    cf_map_iter *it = calloc(1, sizeof *it);
-    if (it) {
-        it->ring = calloc(window, sizeof *it->ring);
-        it->serr = calloc(window, sizeof *it->serr);
-    }
-    if (!it || !it->ring || !it->serr) {
-        if (it) {
-            free(it->ring);
-            free(it->serr);
-        }
+    cf_map_iter *it = malloc(sizeof *it);
+    cf_future **ring = calloc(window, sizeof *ring);
+    int *serr = calloc(window, sizeof *serr);
+    if (!it || !ring || !serr) {
         free(it);
+        free(ring);
+        free(serr);
         errno = ENOMEM;
         return NULL;
     }
     *it = (cf_map_iter){ .ex = ex, .fn = fn, .args = args, .n = n, .window = window,
-                         .ring = it->ring, .serr = it->serr };
+                         .ring = ring, .serr = serr };
     refill(it);
     return it;
 }

@@ -52,7 +52,7 @@ bool cf__pm_intake(cf__mgr *m)
         if (broken)
             cf__pm_fail_unsent(p, f, CF_EBROKEN);
         else if (!cf__pm_pend_push(p, f, false))
-            cf__pm_finish(p, f, ENOMEM, NULL, cf__pm_text("process pool: no memory to queue the task"), 0);
+            cf__pm_finish(p, f, ENOMEM, NULL, cf__remote_text("process pool: no memory to queue the task"), 0);
     }
     return true;
 }
@@ -141,7 +141,7 @@ static void steal(cf__mgr *m, int64_t now)
         }
         for (size_t i = 0; i < n; i++)   /* got[] is newest first: the front keeps order */
             if (!cf__pm_pend_push(p, got[i], true))
-                cf__pm_finish(p, got[i], ENOMEM, NULL, cf__pm_text("process pool: no memory to queue the task"), 0);
+                cf__pm_finish(p, got[i], ENOMEM, NULL, cf__remote_text("process pool: no memory to queue the task"), 0);
         if (n)
             return;
     }

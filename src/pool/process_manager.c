@@ -33,7 +33,6 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,17 +244,6 @@ static void mark_running(cf__process_pool *p, cf_future *f)
     cf__lock_release(&f->lock);
 }
 
-char *cf__pm_text(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    return s;
-}
-
 /* Applies one result message from worker idx: false if the message is corrupt (the caller then
  * treats the worker as dead: process_wire.h). */
 static bool handle_result(cf__mgr *m, int idx, const unsigned char *b, size_t len)
@@ -364,20 +352,20 @@ static bool read_results(cf__mgr *m, int idx)
 static char *death_text(cf__process_pool *p, cf__pworker *w, int status)
 {
     if (w->kill_reason == ETIMEDOUT)
-        return cf__pm_text("task ran longer than task_timeout (%g s): worker %d killed",
+        return cf__remote_text("task ran longer than task_timeout (%g s): worker %d killed",
                            p->task_timeout, (int)w->pid);
     if (w->kill_reason == ECANCELED)
-        return cf__pm_text("worker %d terminated (cf_executor_terminate)", (int)w->pid);
+        return cf__remote_text("worker %d terminated (cf_executor_terminate)", (int)w->pid);
     if (w->kill_reason == CF_EBROKEN)
         return p->broken_msg ? strdup(p->broken_msg) : NULL;
     if (w->kill_reason == EPROTO)
-        return cf__pm_text("worker %d killed: it wrote corrupt data on its pipe (the task "
+        return cf__remote_text("worker %d killed: it wrote corrupt data on its pipe (the task "
                            "scribbled over memory?)", (int)w->pid);
     if (w->kill_reason == ECHILD)
-        return cf__pm_text("worker %d lost with the pool's fork server (killed from outside?)",
+        return cf__remote_text("worker %d lost with the pool's fork server (killed from outside?)",
                            (int)w->pid);
     if (w->kill_reason == ESRCH)
-        return cf__pm_text("worker %d lost: its pipe closed and its exit was not reported in "
+        return cf__remote_text("worker %d lost: its pipe closed and its exit was not reported in "
                            "time (fork server stopped?)", (int)w->pid);
     if (WIFSIGNALED(status)) {
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
@@ -385,10 +373,10 @@ static char *death_text(cf__process_pool *p, cf__pworker *w, int status)
 #else
         const char *d = NULL;
 #endif
-        return cf__pm_text("worker %d killed by signal %d (%s)", (int)w->pid, WTERMSIG(status),
+        return cf__remote_text("worker %d killed by signal %d (%s)", (int)w->pid, WTERMSIG(status),
                            d ? d : "unknown signal");
     }
-    return cf__pm_text("worker %d exited with status %d", (int)w->pid,
+    return cf__remote_text("worker %d exited with status %d", (int)w->pid,
                        WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
@@ -425,7 +413,7 @@ static void worker_died(cf__mgr *m, int idx, int status)
         bool back = cf__pm_take_back(p, f);
         if (!back || !cf__pm_pend_push(p, f, true)) {
             if (back)                    /* no memory to queue it again: fail, never lose */
-                cf__pm_finish(p, f, ENOMEM, NULL, cf__pm_text("could not re-queue a task of a dead worker"), 0);
+                cf__pm_finish(p, f, ENOMEM, NULL, cf__remote_text("could not re-queue a task of a dead worker"), 0);
             else
                 cf_future_unref(f);      /* cancelled meanwhile */
         }
@@ -490,7 +478,7 @@ static void break_pool(cf__mgr *m, int err, const char *fmt, const char *detail)
     if (atomic_load(&p->closed) == CF_EBROKEN)
         return;
     free(p->broken_msg);
-    p->broken_msg = cf__pm_text(fmt, detail);
+    p->broken_msg = cf__remote_text(fmt, detail);
     atomic_store(&p->closed, err);       /* publishes broken_msg (seq_cst) */
     while (p->pend.count) {
         cf_future *f = cf__pm_pend_peek(p);

@@ -41,8 +41,6 @@ bool  cf__pm_usable(cf__process_pool *p, cf__pworker *w);
 void  cf__pm_kill_corrupt(cf__pworker *w);
 /* Usable, with nothing to do and nothing still on its way to it: a worker that may steal. */
 bool  cf__pm_idle(cf__process_pool *p, cf__pworker *w);
-/* A malloc'd printf, or NULL. */
-char *cf__pm_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- process_dispatch.c ---- */
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* remote.c: the parts of a remote executor that do not depend on its transport (remote.h). */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,17 @@
 #include "executor.h"
 #include "map.h"
 #include "remote.h"
+
+char *cf__remote_text(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
+    va_end(ap);
+    return s;
+}
 
 void *cf__remote_fn(const cf_future *f)
 {
@@ -112,11 +124,9 @@ int cf__remote_outcome(cf_future *f, const cf__wresult *r, char **msg, void **va
         if (!err && r->value) {
             if (!(*value = malloc(r->value))) {
                 err = ENOMEM;
-                char text[80];
-                snprintf(text, sizeof text, "no memory for a %llu-byte result",
-                         (unsigned long long)r->value);
                 free(*msg);
-                *msg = strdup(text);
+                *msg = cf__remote_text("no memory for a %llu-byte result",
+                                       (unsigned long long)r->value);
             } else {
                 memcpy(*value, r->payload, r->value);
                 *blen = r->value;

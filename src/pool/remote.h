@@ -13,6 +13,8 @@
 #include "../future/future.h"
 #include "process_wire.h"
 
+/* A malloc'd printf, or NULL: the messages a remote executor gives the futures it fails. */
+char    *cf__remote_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The user's function of f, whatever wrapper the future carries (bytes job, full job, chunk). */
 void    *cf__remote_fn(const cf_future *f);
 /* The kind f travels as (a cf_submit_full task as a plain call: its job stays with the sender). */
