@@ -47,7 +47,7 @@ int main(void)
     if (cf_future_result(b, CF_FOREVER, &text) == 0)    /* borrowed: lives as long as b */
         printf("borrowed: %s\n", (char *)text);
     cf_future_unref(a);
-    cf_future_unref(b);                                 /* frees b's result */
+    cf_future_unref(b);   /* b's result goes with its last reference (the pool may hold one a moment) */
     cf_executor_free(pool);
     printf("%d callbacks ran\n", atomic_load(&finished));
     return 0;
