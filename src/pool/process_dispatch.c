@@ -40,15 +40,13 @@ bool cf__pm_take_back(cf__process_pool *p, cf_future *f)
 bool cf__pm_intake(cf__mgr *m)
 {
     cf__process_pool *p = m->p;
-    if (!m->sealed && atomic_load(&p->closed) && atomic_load(&p->inflight) == 0)
+    if (!m->sealed && atomic_load(&p->in.closed) && atomic_load(&p->in.inflight) == 0)
         m->sealed = true;                /* from here on the queue only drains */
-    if (cds_wfcq_empty(&p->qhead, &p->qtail))
+    cf_future *f = cf__intake_next(&p->in);
+    if (!f)
         return false;
-    bool broken = atomic_load(&p->closed) == CF_EBROKEN;
-    struct cds_wfcq_node *n;
-    while ((n = cds_wfcq_dequeue_blocking(&p->qhead, &p->qtail))) {
-        cf_future *f = cf__container_of(n, cf_future, qnode);
-        atomic_load_explicit(&f->word, memory_order_acquire);   /* pairs with pp_submit */
+    bool broken = atomic_load(&p->in.closed) == CF_EBROKEN;
+    for (; f; f = cf__intake_next(&p->in)) {
         if (broken)
             cf__pm_fail_unsent(p, f, CF_EBROKEN);
         else if (!cf__pm_pend_push(p, f, false))

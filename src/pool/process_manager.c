@@ -58,19 +58,14 @@
 #define FS_TRIES  5            /* fork servers lost in a row, with no result between */
 #define START_NS  10000000000  /* creation gives up on a fork server silent this long */
 
-void cf__pp_ring(cf__process_pool *p)
-{
-    cf__bell_signal(p->doorbell);
-}
-
 /* ---- completing futures ---- */
 
 static void release_hold(cf__process_pool *p, cf_future *f)
 {
-    if (!p->backlog.max)
+    if (!p->in.backlog.max)
         return;
     cf__lock_acquire(&f->lock);
-    cf__pp_drop_hold(p, f);
+    cf__intake_drop_hold(&p->in, f);
     cf__lock_release(&f->lock);
 }
 
@@ -198,10 +193,10 @@ static void spawn_worker(cf__mgr *m, int idx)
 static bool work_left(cf__mgr *m)
 {
     cf__process_pool *p = m->p;
-    bool work = p->pend.count || !m->sealed || !cds_wfcq_empty(&p->qhead, &p->qtail);
+    bool work = p->pend.count || !m->sealed || !cf__intake_empty(&p->in);
     for (int j = 0; j < p->max_workers; j++)
         work |= p->w[j].nout > 0;
-    return work && !atomic_load(&p->terminating) && atomic_load(&p->closed) != CF_EBROKEN;
+    return work && !atomic_load(&p->terminating) && atomic_load(&p->in.closed) != CF_EBROKEN;
 }
 
 /* After worker idx died: a replacement now, or after a backoff while workers keep dying before
@@ -240,7 +235,7 @@ static void mark_running(cf__process_pool *p, cf_future *f)
     uint32_t word = atomic_load_explicit(&f->word, memory_order_relaxed);
     if (cf__state_of(word) == CF_PENDING)
         atomic_fetch_xor_explicit(&f->word, CF_PENDING ^ CF_RUNNING, memory_order_release);
-    cf__pp_drop_hold(p, f);
+    cf__intake_drop_hold(&p->in, f);
     cf__lock_release(&f->lock);
 }
 
@@ -475,11 +470,11 @@ static void cancel_everything(cf__mgr *m)
 static void break_pool(cf__mgr *m, int err, const char *fmt, const char *detail)
 {
     cf__process_pool *p = m->p;
-    if (atomic_load(&p->closed) == CF_EBROKEN)
+    if (atomic_load(&p->in.closed) == CF_EBROKEN)
         return;
     free(p->broken_msg);
     p->broken_msg = cf__remote_text(fmt, detail);
-    atomic_store(&p->closed, err);       /* publishes broken_msg (seq_cst) */
+    atomic_store(&p->in.closed, err);       /* publishes broken_msg (seq_cst) */
     while (p->pend.count) {
         cf_future *f = cf__pm_pend_peek(p);
         cf__pm_pend_pop(p);
@@ -498,7 +493,7 @@ static void break_pool(cf__mgr *m, int err, const char *fmt, const char *detail)
     }
     kill_all(m, CF_EBROKEN);
     /* Blocked submitters must see the pool closed. */
-    cf__backlog_wake(&p->backlog);
+    cf__backlog_wake(&p->in.backlog);
 }
 
 /* ---- fork server reports ---- */
@@ -602,7 +597,7 @@ static bool read_fs(cf__mgr *m)
                 }
         }
     }
-    if (r == EPIPE && atomic_load(&p->closed) != CF_EBROKEN)
+    if (r == EPIPE && atomic_load(&p->in.closed) != CF_EBROKEN)
         server_lost(m);
     return any;
 }
@@ -719,7 +714,7 @@ static int check_workers(cf__mgr *m, int64_t now, bool *changed)
 
 static bool all_idle(cf__process_pool *p)
 {
-    if (p->pend.count || !cds_wfcq_empty(&p->qhead, &p->qtail))
+    if (p->pend.count || !cf__intake_empty(&p->in))
         return false;
     for (int i = 0; i < p->max_workers; i++)
         if (p->w[i].nout || p->w[i].out.len)
@@ -796,8 +791,8 @@ static void run(cf__mgr *m)
             sched_yield();
             continue;
         }
-        cf__bell_sleeping(&p->mgr_sleeping);
-        if (cds_wfcq_empty(&p->qhead, &p->qtail) && !any_readable(p)) {
+        cf__bell_sleeping(&p->in.mgr_sleeping);
+        if (cf__intake_empty(&p->in) && !any_readable(p)) {
             struct epoll_event ev[8];
             int ms = timeout < 0 ? -1 : timeout;
             if (closing && (ms < 0 || ms > 10))
@@ -807,7 +802,7 @@ static void run(cf__mgr *m)
                 if (ev[i].data.u32 >= 2 && (int)ev[i].data.u32 - 2 < p->max_workers)
                     check_eof(m, (int)ev[i].data.u32 - 2);
         }
-        cf__bell_awake(&p->mgr_sleeping, p->doorbell);
+        cf__bell_awake(&p->in.mgr_sleeping, p->in.doorbell);
         idle_since = (int64_t)cf__mono_ns();
     }
 }
@@ -826,7 +821,7 @@ void *cf__pp_manager_main(void *arg)
         err = errno;
     if (!err) {
         struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 0 };
-        if (epoll_ctl(m.epfd, EPOLL_CTL_ADD, p->doorbell, &ev) < 0)
+        if (epoll_ctl(m.epfd, EPOLL_CTL_ADD, p->in.doorbell, &ev) < 0)
             err = errno;
         ev.data.u32 = 1;
         if (!err && epoll_ctl(m.epfd, EPOLL_CTL_ADD, p->fs.sock, &ev) < 0)

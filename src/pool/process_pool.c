@@ -3,16 +3,13 @@
  * and the hooks by which a future's cancel reaches the pool.
  *
  * Design notes.
- * - A submit is the thread pool's: one future, a wait-free enqueue on a wfcq, and at most one
- *   syscall (the doorbell, only when the manager sleeps). Everything else happens in the
- *   manager thread (process_manager.c), which alone talks to the fork server and the workers.
+ * - Submissions and closing are intake.h's (one future, a wait-free enqueue, at most one
+ *   syscall). Everything else happens in the manager thread (process_manager.c), which alone
+ *   talks to the fork server and the workers.
  * - Cancel of a PENDING future that was already sent to a worker: may_cancel, called under the
  *   future's lock, races the worker for the task's shared entry (process_pool.h); the loser
  *   learns it at once. Cancel of a RUNNING one pokes the manager, which sets the worker's
  *   cancel_seq (cf_task_cancelled there).
- * - Closing follows the thread pool: `inflight` announces a submit before its closed check, the
- *   closer sets `closed` and waits until no submit is in flight; the manager drains the queue only
- *   after seeing both, so nothing submitted is lost.
  * - Lifetime: references are the user's handle and the manager thread's. The manager is
  *   detached; waiting for it means waiting for `finished`, its last word on the pool.
  * Lock order: a future's lock, then nothing of ours (the hooks only touch atomics). */
@@ -25,11 +22,9 @@
 #include <unistd.h>
 
 #include "../common/futex.h"
-#include "../common/doorbell.h"
 #include "../common/opts.h"
 #include "process_pool.h"
 
-static int closed_reason(cf__process_pool *p) { return atomic_load(&p->closed); }
 
 bool cf__pp_on_manager(cf__process_pool *p)
 {
@@ -45,15 +40,7 @@ static void on_left_pending(cf__owner *o, cf_future *f, cf_state to, int err)
         atomic_fetch_add_explicit(&p->cancelled, 1, memory_order_relaxed);
     else
         atomic_fetch_add_explicit(err ? &p->failed : &p->completed, 1, memory_order_relaxed);
-    cf__pp_drop_hold(p, f);
-}
-
-void cf__pp_drop_hold(cf__process_pool *p, cf_future *f)
-{
-    if (f->xtag & CF__XTAG_HOLD) {
-        f->xtag &= ~CF__XTAG_HOLD;
-        cf__backlog_release(&p->backlog);
-    }
+    cf__intake_drop_hold(&p->in, f);
 }
 
 bool cf__pp_revoke(cf__process_pool *p, cf_future *f)
@@ -79,71 +66,25 @@ static bool may_cancel(cf__owner *o, cf_future *f)
 static bool cancel_running(cf__owner *o, cf_future *f)
 {
     (void)f;
-    cf__pp_ring(cf__container_of(o, cf__process_pool, owner));
+    cf__intake_ring(&cf__container_of(o, cf__process_pool, owner)->in);
     return false;   /* Python's rule: a running task is only told */
 }
 
 /* ---- submit ---- */
 
-static int closed_of(void *p) { return closed_reason(p); }
-
 static cf_future *pp_submit(cf_executor *ex, cf_fn fn, void *arg, int kind, const cf__deadline *d)
 {
     cf__process_pool *p = (cf__process_pool *)ex;
-    int err = closed_reason(p);
-    if (err)
-        goto fail;
-    bool hold = false;
-    if (p->backlog.max) {
-        /* The manager thread (a done-callback) never blocks: it frees the slots. */
-        if (cf__pp_on_manager(p))
-            cf__backlog_take(&p->backlog);
-        else if ((err = cf__backlog_reserve(&p->backlog, d, closed_of, p)))
-            goto fail;
-        hold = true;
-    }
-    cf_future *f = cf__future_alloc();
-    if (!f) {
-        err = ENOMEM;
-        goto unreserve;
-    }
-    f->fn = fn;
-    f->arg = arg;
-    f->owner = &p->owner;
-    f->xtag = hold ? CF__XTAG_HOLD : 0;
-
-    atomic_fetch_add(&p->inflight, 1);
-    if ((err = closed_reason(p))) {
-        atomic_fetch_sub(&p->inflight, 1);
-        cf_future_unref(f);
-        goto unreserve;
-    }
-    f->kind = (uint8_t)kind;
-    atomic_store_explicit(&f->refs, 2, memory_order_relaxed);          /* caller + pool */
-    atomic_fetch_add_explicit(&p->submitted, 1, memory_order_relaxed);
-    atomic_store_explicit(&f->word, CF_PENDING, memory_order_release);  /* see tp_submit */
-    cds_wfcq_enqueue(&p->qhead, &p->qtail, &f->qnode);                 /* a full barrier */
-    cf__bell_ring(&p->mgr_sleeping, p->doorbell);
-    atomic_fetch_sub(&p->inflight, 1);
-    return f;
-
-unreserve:
-    if (hold)
-        cf__backlog_release(&p->backlog);
-fail:
-    errno = err;
-    return NULL;
+    return cf__intake_submit(&p->in, &p->owner, cf__pp_on_manager(p), fn, arg, kind, d);
 }
 
 /* ---- shutdown and lifetime ---- */
 
 static void destroy(cf__process_pool *p)
 {
-    cds_wfcq_destroy(&p->qhead, &p->qtail);
+    cf__intake_destroy(&p->in);
     if (p->slots)
         munmap(p->slots, p->slots_len);
-    if (p->doorbell >= 0)
-        close(p->doorbell);
     if (p->w)
         for (int i = 0; i < p->max_workers; i++)
             free(p->w[i].out.b);
@@ -178,16 +119,7 @@ static void wait_finished(cf__process_pool *p)
     cf__latch_wait(&p->finished);
 }
 
-static void close_pool(cf__process_pool *p)
-{
-    int open = 0;
-    atomic_compare_exchange_strong(&p->closed, &open, ESHUTDOWN);
-    /* Submits past their closed check are a few instructions from their enqueue. */
-    while (atomic_load(&p->inflight) != 0)
-        sched_yield();
-    cf__backlog_wake(&p->backlog);
-    cf__pp_ring(p);
-}
+static void close_pool(cf__process_pool *p) { cf__intake_close(&p->in); }
 
 static void pp_shutdown(cf_executor *ex, bool wait, bool cancel_futures)
 {
@@ -219,7 +151,7 @@ static void pp_stats(cf_executor *ex, cf_pool_stats *out)
     out->failed = atomic_load(&p->failed);
     out->cancelled = atomic_load(&p->cancelled);
     size_t gone = out->completed + out->failed + out->cancelled;
-    size_t submitted = atomic_load(&p->submitted);
+    size_t submitted = atomic_load(&p->in.submitted);
     out->running = running < submitted - gone ? running : (submitted > gone ? submitted - gone : 0);
     out->pending = submitted > gone + out->running ? submitted - gone - out->running : 0;
     out->workers = atomic_load(&p->live);
@@ -262,22 +194,21 @@ CF_EXTERN cf_executor *cf_process_pool_new(const cf_pool_opts *opts)
     p->owner.may_cancel = may_cancel;
     p->owner.cancel_running = cancel_running;
     p->max_workers = o.max_workers;
-    cf__backlog_init(&p->backlog, o.max_pending);
     p->initializer = o.initializer;
     p->initarg = o.initarg;
     snprintf(p->name, sizeof p->name, "%s", o.name ? o.name : "cf-proc");
     p->max_tasks = o.max_tasks_per_child;
     /* Beyond ~31 years (INFINITY too) is no timeout, as for every other timeout here. */
     p->task_timeout = o.task_timeout > 0 && o.task_timeout < 1e9 ? o.task_timeout : 0;
-    p->doorbell = -1;
     p->fs.sock = -1;
     cf__latch_init(&p->started_up);
     cf__latch_init(&p->finished);
-    cds_wfcq_init(&p->qhead, &p->qtail);
     cf__qstore_init(&p->pend, CF__FIFO, 0, NULL);
     atomic_init(&p->refs, 2);        /* the user's handle and the manager's */
 
-    int err = 0;
+    int err = cf__intake_init(&p->in, o.max_pending);   /* first: destroy() undoes it */
+    if (err)
+        goto fail;
     p->slots_len = (size_t)o.max_workers * sizeof(cf__pslot);
     void *m = mmap(NULL, p->slots_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) {
@@ -289,10 +220,6 @@ CF_EXTERN cf_executor *cf_process_pool_new(const cf_pool_opts *opts)
     p->w = calloc((size_t)o.max_workers, sizeof *p->w);
     if (!p->w) {
         err = ENOMEM;
-        goto fail;
-    }
-    if ((p->doorbell = cf__bell_open()) < 0) {
-        err = errno;
         goto fail;
     }
     pthread_attr_t attr;

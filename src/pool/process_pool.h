@@ -29,7 +29,7 @@
 #include "../future/future.h"
 #include "../queue/queue_store.h"
 #include "../wait/latch.h"
-#include "backlog.h"
+#include "intake.h"
 #include "executor.h"
 #include "fork_server.h"
 #include "process_wire.h"
@@ -89,19 +89,10 @@ struct cf__process_pool {
     cf__pslot *slots;
     size_t     slots_len;
 
-    /* Submissions: a wfcq the manager splices; `inflight` / `closed` as in the thread pool. */
-    alignas(64) struct cds_wfcq_head qhead;
-    alignas(64) struct cds_wfcq_tail qtail;
-    alignas(64) _Atomic size_t submitted;
-    _Atomic int      inflight;
-    _Atomic int      closed;         /* 0, ESHUTDOWN or CF_EBROKEN */
-    cf__backlog      backlog;        /* max_pending */
+    /* Submissions (intake.h): the manager sleeps in epoll on the intake's doorbell. Closing and
+     * cancelling ring it unconditionally: its re-check looks only at the queue. */
+    cf__intake       in;
     atomic_bool      cancel_futures, terminating;
-    /* The manager sleeps in epoll on the doorbell (common/doorbell.h): a submit rings it after
-     * its enqueue (a full barrier); the manager announces itself, then re-checks the queue.
-     * Closing and cancelling signal it unconditionally: its re-check does not look at them. */
-    alignas(64) _Atomic uint32_t mgr_sleeping;
-    int doorbell;
 
     /* Counters (the manager and the future hooks). */
     alignas(64) _Atomic size_t completed, failed, cancelled;
@@ -122,7 +113,6 @@ struct cf__process_pool {
     cf__qstore   pend;               /* FIFO of futures not yet sent */
 };
 
-#define CF__XTAG_HOLD   ((uint64_t)1 << 63)   /* the future holds a max_pending slot */
 #define CF__XTAG_SENT   ((uint64_t)1 << 62)   /* sent: worker index and seq below */
 static inline uint64_t cf__xtag(int idx, uint64_t seq) { return CF__XTAG_SENT | (uint64_t)idx << 44 | seq; }
 static inline int      cf__xtag_idx(uint64_t t) { return (int)((t >> 44) & 0x3ffff); }
@@ -131,8 +121,6 @@ static inline uint64_t cf__xtag_seq(uint64_t t) { return t & (((uint64_t)1 << 44
 /* process_pool.c */
 void  cf__pp_unref(cf__process_pool *p);
 void  cf__pp_finish(cf__process_pool *p);         /* the manager's exit */
-/* With f->lock held: f gives back its max_pending slot, if it holds one. */
-void  cf__pp_drop_hold(cf__process_pool *p, cf_future *f);
 /* With f->lock held: takes f back from the worker it was sent to, if that worker has not started
  * it (QUEUED -> REVOKED on the shared entry). True if f was not sent or was taken back; false
  * if the worker started it. */
@@ -140,7 +128,6 @@ bool  cf__pp_revoke(cf__process_pool *p, cf_future *f);
 bool  cf__pp_on_manager(cf__process_pool *p);
 /* process_manager.c */
 void *cf__pp_manager_main(void *arg);
-void  cf__pp_ring(cf__process_pool *p);             /* wakes the manager, asleep or about to be */
 /* process_worker.c: the worker process's main (a cf__fs_worker_fn). */
 void  cf__pp_worker_main(void *ctx, int idx, const cf__pipe_raw *raw);
 

@@ -69,7 +69,7 @@ void cf__pp_worker_main(void *vp, int idx, const cf__pipe_raw *raw)
     cf__process_pool *p = vp;          /* our copy of the pool as it was when the server forked */
     cf__pslot *slot = &p->slots[idx];
     /* This copy has no manager thread: a task that submits to it must fail, not hang. */
-    atomic_store(&p->closed, EPERM);
+    atomic_store(&p->in.closed, EPERM);
     char name[16], suffix[13];
     int slen = snprintf(suffix, sizeof suffix, "-%d", idx + 1);
     snprintf(name, sizeof name, "%.*s%s", 15 - slen, p->name, suffix);
@@ -80,8 +80,8 @@ void cf__pp_worker_main(void *vp, int idx, const cf__pipe_raw *raw)
         leave(120);
     cf__pipe_raw copy = *raw;
     cf__pipe_raw_close(&copy);
-    if (p->doorbell >= 0)
-        close(p->doorbell);
+    if (p->in.doorbell >= 0)
+        close(p->in.doorbell);
 
     if (p->initializer)
         run_initializer(p, pipe);
