@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "export.h"
+
 typedef struct cf__deadline {
     bool            forever;  /* negative timeout */
     bool            poll;     /* timeout 0: never sleep */
@@ -27,7 +29,7 @@ double cf__deadline_left(const cf__deadline *d);
  * when forever (a poll or a passed deadline gives zero). */
 struct timespec *cf__deadline_rel(const cf__deadline *d, struct timespec *ts);
 /* The one clock of the library: CLOCK_MONOTONIC, in nanoseconds and in seconds. */
-uint64_t cf__mono_ns(void);
+CF__SHARED uint64_t cf__mono_ns(void);
 double   cf__now(void);
 /* The deadline in CLOCK_MONOTONIC ns; UINT64_MAX when forever, 0 for a poll. */
 uint64_t cf__deadline_ns(const cf__deadline *d);

@@ -15,6 +15,7 @@
 #include "cfutures/executor.h"
 #include "cfutures/future.h"
 #include "../common/deadline.h"
+#include "../common/export.h"
 #include "../common/lock.h"
 #include "../wait/waitq.h"
 
@@ -121,14 +122,14 @@ int  cf__future_complete_ref(cf_future *f, cf_state to, int err, void *value, ch
                              bool caller_holds_ref);
 /* The executor's own completion: the caller holds a reference, the owner's hooks are not
  * called (the executor counts for itself), and a bytes result's length is set. */
-int  cf__future_complete_owner(cf_future *f, cf_state to, int err, void *value, char *msg,
+CF__SHARED int cf__future_complete_owner(cf_future *f, cf_state to, int err, void *value, char *msg,
                                size_t bytes_len);
 /* Waits, as the caller's parker does, until f is done or the deadline passes: 0 | ETIMEDOUT |
  * ECANCELED (a cancelled coroutine) | EDEADLK (f is the caller's own future: a coroutine
  * awaiting itself). */
 int  cf__future_wait(cf_future *f, const cf__deadline *d);
 /* cf_future_set_running for the future's owner (the public call refuses owned futures). */
-bool cf__future_set_running(cf_future *f);
+CF__SHARED bool cf__future_set_running(cf_future *f);
 /* Hangs w on f; false (and nothing done) when f is already done. */
 bool cf__future_listen(cf_future *f, cf__waiter *w);
 /* Takes w off f if the completer did not; waits out a wake function still running, so w may go

@@ -110,3 +110,30 @@ cf_future *cf__intake_next(cf__intake *in)
 }
 
 bool cf__intake_empty(cf__intake *in) { return cds_wfcq_empty(&in->qhead, &in->qtail); }
+
+void cf__intake_break(cf__intake *in)
+{
+    atomic_store(&in->closed, CF_EBROKEN);
+    cf__backlog_wake(&in->backlog);
+}
+
+void cf__life_init(cf__life *l)
+{
+    atomic_init(&l->refs, 2);
+    cf__latch_init(&l->finished);
+}
+
+bool cf__life_unref(cf__life *l)
+{
+    return atomic_fetch_sub_explicit(&l->refs, 1, memory_order_acq_rel) == 1;
+}
+
+bool cf__life_finish(cf__life *l)
+{
+    if (cf__life_unref(l))
+        return true;
+    cf__latch_set(&l->finished, 1);
+    return false;
+}
+
+void cf__life_wait(cf__life *l) { cf__latch_wait(&l->finished); }

@@ -105,7 +105,7 @@ bool cf__pm_idle(cf__process_pool *p, cf__pworker *w)
     return cf__pm_usable(p, w) && w->nout == 0 && w->out.len == 0;
 }
 
-static void break_pool(cf__mgr *m, int err, const char *fmt, const char *detail);
+static void break_pool(cf__mgr *m, const char *fmt, const char *detail);
 
 static void close_worker_pipe(cf__mgr *m, cf__pworker *w)
 {
@@ -146,7 +146,7 @@ static void spawn_failed(cf__mgr *m, int idx, int err)
     for (int i = 0; i < p->max_workers; i++)
         any |= p->w[i].state != W_NONE;
     if (!any && m->spawn_fails >= SPAWN_TRIES) {
-        break_pool(m, CF_EBROKEN, "could not start a worker process: %s", cf_strerror(err));
+        break_pool(m, "could not start a worker process: %s", cf_strerror(err));
         return;
     }
     w->respawn_ns = (int64_t)cf__mono_ns() + backoff_ns(m->spawn_fails);
@@ -248,6 +248,8 @@ static bool handle_result(cf__mgr *m, int idx, const unsigned char *b, size_t le
     cf__wresult r;
     if (cf__wire_get_result(b, len, &r))
         return false;
+    if (r.type == CF__PR_SKIPPED)
+        return false;                   /* our workers never skip by message */
     char *msg = r.err && r.msglen ? strndup(r.msg, r.msglen) : NULL;
     if (r.type == CF__PR_INIT_FAILED) {
         if (w->results) {
@@ -257,7 +259,7 @@ static bool handle_result(cf__mgr *m, int idx, const unsigned char *b, size_t le
         char detail[CF__WIRE_MSG_MAX + 200];
         snprintf(detail, sizeof detail, "%s (%s)", msg ? msg : cf_strerror(r.err), cf_strerror(r.err));
         free(msg);
-        break_pool(m, CF_EBROKEN, "process initializer failed: %s", detail);
+        break_pool(m, "process initializer failed: %s", detail);
         return true;
     }
     w->results++;
@@ -422,9 +424,9 @@ static void worker_died(cf__mgr *m, int idx, int status)
     w->state = W_NONE;
     w->pid = 0;
     if (init_died)              /* dying in the initializer is failing it, whatever the way */
-        break_pool(m, CF_EBROKEN, "process initializer failed: %s", why ? why : "worker died");
+        break_pool(m, "process initializer failed: %s", why ? why : "worker died");
     else if (crash_loop)
-        break_pool(m, CF_EBROKEN, "workers keep dying before running a task (last: %s)",
+        break_pool(m, "workers keep dying before running a task (last: %s)",
                    why ? why : "unknown");
     free(why);
 }
@@ -467,14 +469,14 @@ static void cancel_everything(cf__mgr *m)
     }
 }
 
-static void break_pool(cf__mgr *m, int err, const char *fmt, const char *detail)
+static void break_pool(cf__mgr *m, const char *fmt, const char *detail)
 {
     cf__process_pool *p = m->p;
     if (atomic_load(&p->in.closed) == CF_EBROKEN)
         return;
     free(p->broken_msg);
     p->broken_msg = cf__remote_text(fmt, detail);
-    atomic_store(&p->in.closed, err);       /* publishes broken_msg (seq_cst) */
+    cf__intake_break(&p->in);               /* publishes broken_msg; wakes blocked submitters */
     while (p->pend.count) {
         cf_future *f = cf__pm_pend_peek(p);
         cf__pm_pend_pop(p);
@@ -492,8 +494,6 @@ static void break_pool(cf__mgr *m, int err, const char *fmt, const char *detail)
         }
     }
     kill_all(m, CF_EBROKEN);
-    /* Blocked submitters must see the pool closed. */
-    cf__backlog_wake(&p->in.backlog);
 }
 
 /* ---- fork server reports ---- */
@@ -533,7 +533,7 @@ static void server_lost(cf__mgr *m)
         return;
     }
     if (++m->fs_deaths >= FS_TRIES) {
-        break_pool(m, CF_EBROKEN, "the process pool's fork server keeps dying%s", "");
+        break_pool(m, "the process pool's fork server keeps dying%s", "");
         return;
     }
     m->fs_restart_ns = (int64_t)cf__mono_ns() + (m->fs_deaths > 1 ? backoff_ns(m->fs_deaths - 1) : 0);
@@ -554,7 +554,7 @@ static void server_restart(cf__mgr *m)
     }
     if (err) {
         if (++m->fs_deaths >= FS_TRIES)
-            break_pool(m, CF_EBROKEN, "could not restart the process pool's fork server: %s",
+            break_pool(m, "could not restart the process pool's fork server: %s",
                        cf_strerror(err));
         else
             m->fs_restart_ns = (int64_t)cf__mono_ns() + backoff_ns(m->fs_deaths);

@@ -10,8 +10,7 @@
  *   future's lock, races the worker for the task's shared entry (process_pool.h); the loser
  *   learns it at once. Cancel of a RUNNING one pokes the manager, which sets the worker's
  *   cancel_seq (cf_task_cancelled there).
- * - Lifetime: references are the user's handle and the manager thread's. The manager is
- *   detached; waiting for it means waiting for `finished`, its last word on the pool.
+ * - Lifetime: intake.h's (the user's handle and the manager thread's references).
  * Lock order: a future's lock, then nothing of ours (the hooks only touch atomics). */
 #include <errno.h>
 #include <sched.h>
@@ -96,28 +95,18 @@ static void destroy(cf__process_pool *p)
 
 void cf__pp_unref(cf__process_pool *p)
 {
-    if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1)
+    if (cf__life_unref(&p->life))
         destroy(p);
 }
 
-/* The manager's last word. Its reference goes first, so that the user's release, which comes
- * after `finished`, is the one that frees: cf_executor_free returns with the descriptors and
- * mappings gone. (Only a free from the manager's own thread leaves the last reference here.)
- * The latch lets a waiter free the pool only once the manager is done with it (latch.h). */
+/* The manager's last word (intake.h's lifetime). */
 void cf__pp_finish(cf__process_pool *p)
 {
-    if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1) {
+    if (cf__life_finish(&p->life))
         destroy(p);
-        return;
-    }
-    cf__latch_set(&p->finished, 1);
 }
 
-/* A thread sleeps, a coroutine suspends (its loop goes on). */
-static void wait_finished(cf__process_pool *p)
-{
-    cf__latch_wait(&p->finished);
-}
+static void wait_finished(cf__process_pool *p) { cf__life_wait(&p->life); }
 
 static void close_pool(cf__process_pool *p) { cf__intake_close(&p->in); }
 
@@ -202,9 +191,8 @@ CF_EXTERN cf_executor *cf_process_pool_new(const cf_pool_opts *opts)
     p->task_timeout = o.task_timeout > 0 && o.task_timeout < 1e9 ? o.task_timeout : 0;
     p->fs.sock = -1;
     cf__latch_init(&p->started_up);
-    cf__latch_init(&p->finished);
     cf__qstore_init(&p->pend, CF__FIFO, 0, NULL);
-    atomic_init(&p->refs, 2);        /* the user's handle and the manager's */
+    cf__life_init(&p->life);         /* the user's handle and the manager's */
 
     int err = cf__intake_init(&p->in, o.max_pending);   /* first: destroy() undoes it */
     if (err)

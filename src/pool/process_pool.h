@@ -98,12 +98,11 @@ struct cf__process_pool {
     alignas(64) _Atomic size_t completed, failed, cancelled;
     _Atomic int live;
 
-    /* Lifetime: the manager thread runs detached; it drops its reference, then sets `finished`,
-     * its last word on the pool (cf__pp_finish). Latches: threads and coroutines wait for them. */
-    _Atomic int      refs;
+    /* Lifetime (intake.h); the manager says it started with a latch (threads and coroutines
+     * wait for it). */
+    cf__life         life;
     cf__latch        started_up;     /* 1 ok, 2 failed (startup_err) */
     int              startup_err;
-    cf__latch        finished;
     pthread_t        mgr, mgr_self;   /* mgr_self: set by the manager itself before started_up */
     char            *broken_msg;     /* set by the manager before closed = CF_EBROKEN */
 

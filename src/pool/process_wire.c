@@ -38,7 +38,8 @@ int cf__wire_next_task(const unsigned char *m, size_t len, size_t *off, cf__ptas
     uint64_t plen;
     switch (t->kind) {
     case CF__KIND_CALL:
-    case CF__PT_EXIT:  plen = 0; break;
+    case CF__PT_EXIT:
+    case CF__PT_CANCEL: plen = 0; break;
     case CF__KIND_BYTES: plen = t->arg; break;
     case CF__KIND_CHUNK: plen = (uint64_t)t->n * 8; break;
     default: return EPROTO;
@@ -94,7 +95,7 @@ int cf__wire_get_result(const unsigned char *b, size_t len, cf__wresult *out)
     if (len < sizeof r)
         return EPROTO;
     memcpy(&r, b, sizeof r);
-    if ((r.type != CF__PR_RESULT && r.type != CF__PR_INIT_FAILED) || r.err < 0 ||
+    if (r.type < CF__PR_RESULT || r.type > CF__PR_SKIPPED || r.err < 0 ||
         r.msglen > CF__WIRE_MSG_MAX || r.pad != 0 || !fits(len, sizeof r, r.msglen))
         return EPROTO;
     size_t off = sizeof r + cf__pad8(r.msglen);

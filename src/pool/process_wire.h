@@ -20,19 +20,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/export.h"
+
 /* Words travel as uint64_t and are read back in place as pointers (cf_map chunks). */
 _Static_assert(sizeof(void *) == sizeof(uint64_t), "process pools need 64-bit pointers");
 
-enum { CF__PT_EXIT = 100 };             /* a task kind beside CF__KIND_*: the worker leaves */
+/* Task kinds beside CF__KIND_*: the worker leaves; the worker skips task `seq` if it has not
+ * started it, or tells it (cf_task_cancelled) if it runs (MPI pools only). */
+enum { CF__PT_EXIT = 100, CF__PT_CANCEL = 101 };
 typedef struct cf__ptask {
     uint64_t seq;
-    uint32_t kind;     /* CF__KIND_* or CF__PT_EXIT */
+    uint32_t kind;     /* CF__KIND_* or CF__PT_* */
     uint32_t n;        /* CHUNK: items */
     uint64_t fn;       /* cf_fn, or cf_bytes_fn for BYTES */
     uint64_t arg;      /* CALL: the word; BYTES: the length */
 } cf__ptask;
 
-enum { CF__PR_RESULT = 1, CF__PR_INIT_FAILED };
+/* SKIPPED: a task the worker did not run because it was cancelled first (MPI pools only). */
+enum { CF__PR_RESULT = 1, CF__PR_INIT_FAILED, CF__PR_SKIPPED };
 #define CF__WIRE_MSG_MAX 4000u          /* error text carried per result, at most */
 typedef struct cf__presult {
     uint64_t seq;
@@ -50,25 +55,25 @@ typedef struct cf__wbuf {
 } cf__wbuf;
 
 /* Room for n more bytes at the end of o: 0 | ENOMEM. */
-int    cf__wire_reserve(cf__wbuf *o, size_t n);
+CF__SHARED int    cf__wire_reserve(cf__wbuf *o, size_t n);
 
 /* ---- tasks (the parent writes, the worker reads) ---- */
 
 /* Bytes a task of this kind and payload length takes in a batch. */
-size_t cf__wire_task_size(size_t plen);
+CF__SHARED size_t cf__wire_task_size(size_t plen);
 /* Writes task t and its payload at o (cf__wire_task_size(plen) bytes, zero padding included);
  * payload may already be in place, at o + sizeof(cf__ptask). */
-void   cf__wire_put_task(unsigned char *o, const cf__ptask *t, const void *payload, size_t plen);
+CF__SHARED void   cf__wire_put_task(unsigned char *o, const cf__ptask *t, const void *payload, size_t plen);
 /* The next task of a batch at *off: 1 (t and *payload set, *off moved past it) | 0 (the batch
  * is over) | EPROTO (a header or length the batch cannot hold, or an unknown kind). */
-int    cf__wire_next_task(const unsigned char *m, size_t len, size_t *off, cf__ptask *t,
+CF__SHARED int    cf__wire_next_task(const unsigned char *m, size_t len, size_t *off, cf__ptask *t,
                           const unsigned char **payload);
 
 /* ---- results (the worker writes, the parent reads) ---- */
 
 /* Appends a result: header, error text (msg may be NULL; cut to CF__WIRE_MSG_MAX), payload.
  * 0 | ENOMEM. */
-int  cf__wire_put_result(cf__wbuf *o, uint64_t seq, int type, int err, const char *msg,
+CF__SHARED int  cf__wire_put_result(cf__wbuf *o, uint64_t seq, int type, int err, const char *msg,
                          uint64_t value, const void *payload, size_t plen);
 
 typedef struct cf__wresult {
@@ -81,9 +86,9 @@ typedef struct cf__wresult {
 } cf__wresult;
 
 /* Decodes a result message in place: 0 | EPROTO. */
-int  cf__wire_get_result(const unsigned char *b, size_t len, cf__wresult *r);
+CF__SHARED int  cf__wire_get_result(const unsigned char *b, size_t len, cf__wresult *r);
 /* The decoded result fits the task it answers (kind CF__KIND_*, count: a chunk's items): a
  * BYTES result carries exactly `value` bytes, a CHUNK result at most count words. */
-bool cf__wire_result_fits(const cf__wresult *r, uint32_t kind, size_t count);
+CF__SHARED bool cf__wire_result_fits(const cf__wresult *r, uint32_t kind, size_t count);
 
 #endif

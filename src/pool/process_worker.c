@@ -36,14 +36,6 @@ static void send_result(cf_pipe *pipe, cf__wbuf *o)
     o->len = 0;
 }
 
-/* Appends the result of a task that ended with ctx's error (or none). */
-static void put_result(cf__wbuf *o, uint64_t seq, int type, const cf__task_ctx *ctx,
-                       uint64_t value, const void *payload, size_t plen)
-{
-    if (cf__wire_put_result(o, seq, type, ctx->err, ctx->msg, value, payload, plen))
-        leave(121);                     /* the parent fails the task: "exited with status 121" */
-}
-
 static void run_task(cf__pslot *slot, const cf__ptask *t, const unsigned char *payload, cf__wbuf *o)
 {
     if (cf__remote_run(o, t, payload, &slot->cancel_seq, NULL, NULL))
@@ -52,14 +44,13 @@ static void run_task(cf__pslot *slot, const cf__ptask *t, const unsigned char *p
 
 static void run_initializer(cf__process_pool *p, cf_pipe *pipe)
 {
-    cf__task_ctx ctx;
-    cf__task_ctx *prev = cf__task_enter(&ctx, NULL, NULL);
-    p->initializer(p->initarg);
-    cf__task_leave(prev);
-    if (!ctx.err)
+    char *msg;
+    int err = cf__remote_init(p->initializer, p->initarg, &msg);
+    if (!err)
         return;
     cf__wbuf o = { 0 };
-    put_result(&o, 0, CF__PR_INIT_FAILED, &ctx, 0, NULL, 0);
+    if (cf__wire_put_result(&o, 0, CF__PR_INIT_FAILED, err, msg, 0, NULL, 0))
+        leave(121);                     /* dying before init_done: a failed initializer */
     send_result(pipe, &o);
     leave(0);
 }
@@ -108,6 +99,10 @@ void cf__pp_worker_main(void *vp, int idx, const cf__pipe_raw *raw)
         while ((r = cf__wire_next_task(msg, len, &off, &t, &payload)) == 1) {
             if (t.kind == CF__PT_EXIT) {
                 stop = true;
+                break;
+            }
+            if (t.kind == CF__PT_CANCEL) {
+                r = EPROTO;             /* cancels travel through the shared entries here */
                 break;
             }
             uint64_t q = cf__ent(t.seq, ENT_QUEUED);

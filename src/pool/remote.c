@@ -111,6 +111,16 @@ int cf__remote_run(cf__wbuf *o, const cf__ptask *t, const unsigned char *payload
     return r;
 }
 
+int cf__remote_init(void (*fn)(void *), void *arg, char **msg)
+{
+    cf__task_ctx ctx;
+    cf__task_ctx *prev = cf__task_enter(&ctx, NULL, NULL);
+    fn(arg);
+    cf__task_leave(prev);
+    *msg = ctx.msg;
+    return ctx.err;
+}
+
 int cf__remote_outcome(cf_future *f, const cf__wresult *r, char **msg, void **value, size_t *blen)
 {
     int err = r->err;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/export.h"
 #include "cfutures/queue.h"
 
 typedef enum cf__qkind { CF__FIFO, CF__LIFO, CF__PRIO } cf__qkind;
@@ -27,13 +28,13 @@ typedef struct cf__qstore {
     uint64_t   seq;
 } cf__qstore;
 
-void  cf__qstore_init(cf__qstore *s, cf__qkind kind, size_t max, cf_cmp_fn cmp);
-int   cf__qstore_push(cf__qstore *s, void *item);   /* 0 | ENOMEM; caller keeps count < max */
-void *cf__qstore_pop(cf__qstore *s);                /* caller ensures count > 0 */
+CF__SHARED void  cf__qstore_init(cf__qstore *s, cf__qkind kind, size_t max, cf_cmp_fn cmp);
+CF__SHARED int   cf__qstore_push(cf__qstore *s, void *item);   /* 0 | ENOMEM; caller keeps count < max */
+CF__SHARED void *cf__qstore_pop(cf__qstore *s);                /* caller ensures count > 0 */
 /* FIFO only: put an item back at the front (it comes out next); the next item, not taken. */
 int   cf__qstore_push_front(cf__qstore *s, void *item);   /* 0 | ENOMEM */
-void *cf__qstore_peek(const cf__qstore *s);         /* caller ensures count > 0 */
+CF__SHARED void *cf__qstore_peek(const cf__qstore *s);         /* caller ensures count > 0 */
 void  cf__qstore_clear(cf__qstore *s);              /* drops the items, keeps the storage */
-void  cf__qstore_destroy(cf__qstore *s);
+CF__SHARED void  cf__qstore_destroy(cf__qstore *s);
 
 #endif
