@@ -18,6 +18,7 @@ declare -A below=(
   [loop]="common wait future"
   [group]="common wait future"
   [io]="common wait"
+  [mpi]="common wait future queue pool"
 )
 # Public headers whose declarations belong to the loop: only the loop and the layer above it.
 loop_headers="cfutures/loop.h"

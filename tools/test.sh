@@ -16,7 +16,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/tools/deps.sh"
-cf_install_deps check libglib2.0-dev curl   # Check: the tests; GLib: the embedding test; curl: the HTTP example's
+cf_install_deps check libglib2.0-dev curl libopenmpi-dev openmpi-bin   # Check: the tests; GLib: the embedding test; curl: the HTTP example's; Open MPI: the MPI executor
 jobs=$(nproc)
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] && steps=(normal contract docs install deb ucontext valgrind asan tsan fuzz soak)
