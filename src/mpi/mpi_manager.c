@@ -277,24 +277,28 @@ static bool pump(cf__mpi_pool *p)
     return any;
 }
 
-/* Appends a CANCEL for each future out that was cancelled and not yet told. */
+/* Appends a CANCEL for each future out that was cancelled and not yet told. The poke is taken
+ * before the scan: a cancel that pokes during it is seen by the next one (its cancel_requested
+ * is stored before its poke, and read here after taking the poke). */
 static void send_cancels(cf__mpi_pool *p)
 {
+    atomic_store(&p->cancel_poke, false);
     for (int i = 0; i < p->nworkers; i++) {
         cf__mrank *w = &p->r[i];
         for (uint64_t seq = w->low; seq < w->next && !w->dead; seq++) {
             size_t k = seq % CF__MP_K;
             if (w->told[k] || !atomic_load_explicit(&w->inf[k]->cancel_requested, memory_order_relaxed))
                 continue;
-            if (cf__wire_reserve(&w->out, sizeof(cf__ptask)))
-                return;                  /* no memory: the poke stays, we try again */
+            if (cf__wire_reserve(&w->out, sizeof(cf__ptask))) {
+                atomic_store(&p->cancel_poke, true);   /* no memory: try again next pass */
+                return;
+            }
             cf__ptask t = { .seq = seq, .kind = CF__PT_CANCEL };
             cf__wire_put_task(w->out.b + w->out.len, &t, NULL, 0);
             w->out.len += sizeof t;
             w->told[k] = true;
         }
     }
-    atomic_store(&p->cancel_poke, false);
 }
 
 /* shutdown(cancel_futures): what waits is cancelled, what is out is told. */
