@@ -9,6 +9,7 @@
 
 #include <sched.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <urcu/arch.h>
 
 typedef struct cf__backoff {
@@ -31,6 +32,19 @@ static inline bool cf__backoff_step(cf__backoff *b)
         return false;
     b->round++;
     return true;
+}
+
+/* For a waiter with nothing to sleep on (an MPI rank polling for messages): how long to nap now,
+ * having been idle idle_ns. 0 for the first spin_ns (keep looking, yielding: a message comes
+ * microseconds after the last one while work flows, and a nap would stall the flow); then an
+ * eighth of the idle time, so that work arriving late waits at most ~1/8 longer than it was
+ * awaited, from 10 us to cap_ns (an idle rank then costs a wake-up per cap_ns). */
+static inline int64_t cf__idle_nap_ns(int64_t idle_ns, int64_t spin_ns, int64_t cap_ns)
+{
+    if (idle_ns < spin_ns)
+        return 0;
+    int64_t nap = idle_ns / 8;
+    return nap < 10000 ? 10000 : nap > cap_ns ? cap_ns : nap;
 }
 
 #endif

@@ -7,17 +7,17 @@
  *   finish sends (MPI_Test), send CANCELs for futures cancelled while out, dispatch, and end
  *   once closed with nothing queued or out (EXIT to every rank, then the communicator freed).
  * - Dispatch gives each task to the serving rank with the fewest out, within that rank's window,
- *   and sends each rank's share of a pass as one message, one message in flight per rank (MPI_Isend
- *   of `wire` while `out` fills). The window follows the rank's smoothed time per task: it
+ *   and sends each rank's share of a pass as one message (MPI_Isend), up to CF__MP_SENDS in
+ *   flight per rank while the next fills, each small enough to go eagerly. The window follows the rank's smoothed time per task: it
  *   doubles (to CF__MP_WINDOW) while tasks are short, so trivial tasks pipeline far below a
  *   round trip each, and falls to 2 when they are long, so a long task never has a queue of
  *   others behind it that an idle rank could have run (and more stay cancellable at once).
  * - A dispatched future turns RUNNING and gives back its max_pending slot; one that was
  *   cancelled meanwhile is dropped instead. A cancel of a RUNNING one pokes us: a CANCEL goes in
  *   the rank's next batch (mpi_pool.h), and its SKIPPED answer ends the future CANCELLED.
- * - Sleep: MPI gives nothing to sleep on, so while tasks are out we look, then yield for
- *   SPIN_NS, then nap on the doorbell (a submit or cancel wakes us) for NAP_MIN_NS doubling to
- *   NAP_MAX_NS; with nothing out we sleep on the doorbell alone.
+ * - Sleep: MPI gives nothing to sleep on, so while tasks are out we look, yielding, then nap on
+ *   the doorbell (a submit or cancel wakes us) in proportion to how long we have been idle
+ *   (common/backoff.h), up to NAP_MAX_NS; with nothing out we sleep on the doorbell alone.
  * - Trust: a rank's message is decoded with process_wire.h's checks, and must answer that rank's
  *   oldest task: a rank that sends anything else is lost (its tasks fail with EPROTO and it gets
  *   nothing more). An MPI call that fails breaks the pool (CF_EBROKEN with MPI's error text). */
@@ -29,13 +29,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/backoff.h"
 #include "../common/doorbell.h"
 #include "../pool/remote.h"
 #include "fnref.h"
 #include "mpi_pool.h"
 
-#define SPIN_NS     50000
-#define NAP_MIN_NS  20000
+#define SPIN_NS      2000000   /* idle this long before napping: see the design note */
 #define NAP_MAX_NS  1000000
 #define READ_MAX    64           /* result messages per pass */
 #define MSG_MAX     ((size_t)INT_MAX - 4096)   /* an MPI count is an int */
@@ -243,30 +243,37 @@ static bool read_results(cf__mpi_pool *p, int64_t now)
 
 /* ---- sending ---- */
 
-/* Completes the sends MPI finished; starts the next batch of a rank whose send is done. */
+/* Completes the sends MPI finished, and sends each rank's batch if one of its slots is free. */
 static bool pump(cf__mpi_pool *p)
 {
     bool any = false;
     for (int i = 0; i < p->nworkers; i++) {
         cf__mrank *w = &p->r[i];
-        if (w->req != MPI_REQUEST_NULL) {
-            int flag = 0;
-            int rc = MPI_Test(&w->req, &flag, MPI_STATUS_IGNORE);
-            if (rc != MPI_SUCCESS) {
-                break_pool(p, "MPI_Test", rc);
-                return true;
+        int free_slot = -1;
+        for (int k = 0; k < CF__MP_SENDS; k++) {
+            if (w->req[k] != MPI_REQUEST_NULL) {
+                int flag = 0;
+                int rc = MPI_Test(&w->req[k], &flag, MPI_STATUS_IGNORE);
+                if (rc != MPI_SUCCESS) {
+                    break_pool(p, "MPI_Test", rc);
+                    return true;
+                }
+                if (!flag)
+                    continue;
+                w->wire[k].len = 0;
+                any = true;
             }
-            if (!flag)
-                continue;
-            w->wire.len = 0;
-            any = true;
+            if (free_slot < 0)
+                free_slot = k;
         }
-        if (w->out.len && !w->dead) {
-            cf__wbuf t = w->wire;
-            w->wire = w->out;
+        if (w->out.len && !w->dead && free_slot >= 0) {
+            /* MPI matches a sender's messages of one tag in the order they were sent, whatever
+             * slot they went from. */
+            cf__wbuf t = w->wire[free_slot];
+            w->wire[free_slot] = w->out;
             w->out = t;
-            int rc = MPI_Isend(w->wire.b, (int)w->wire.len, MPI_BYTE, w->rank, CF__MP_TAG_TASKS,
-                               p->comm, &w->req);
+            int rc = MPI_Isend(w->wire[free_slot].b, (int)w->wire[free_slot].len, MPI_BYTE,
+                               w->rank, CF__MP_TAG_TASKS, p->comm, &w->req[free_slot]);
             if (rc != MPI_SUCCESS) {
                 break_pool(p, "MPI_Isend", rc);
                 return true;
@@ -325,6 +332,10 @@ static int least_loaded(cf__mpi_pool *p, size_t need)
         if (w->dead || w->nout >= w->window || w->next - w->low >= CF__MP_K - 1 ||
             (w->out.len && w->out.len + need > CF__MP_BATCH))
             continue;
+        /* A wide window is refilled by halves, so that a message carries many tasks rather
+         * than one per result that came back (each message costs both sides MPI calls). */
+        if (w->window >= 8 && !w->out.len && w->nout > w->window / 2)
+            continue;
         if (best < 0 || w->nout < p->r[best].nout)
             best = i;
     }
@@ -380,8 +391,12 @@ static bool dispatch(cf__mpi_pool *p, int64_t now)
 static bool anything_out(cf__mpi_pool *p)
 {
     for (int i = 0; i < p->nworkers; i++)
-        if (p->r[i].nout || p->r[i].out.len || p->r[i].req != MPI_REQUEST_NULL)
+        if (p->r[i].nout || p->r[i].out.len)
             return true;
+        else
+            for (int k = 0; k < CF__MP_SENDS; k++)
+                if (p->r[i].req[k] != MPI_REQUEST_NULL)
+                    return true;
     return false;
 }
 
@@ -400,7 +415,7 @@ static void sleep_on_bell(cf__mpi_pool *p, int64_t ns)
 
 static void run(cf__mpi_pool *p)
 {
-    int64_t idle_since = (int64_t)cf__mono_ns(), nap = NAP_MIN_NS;
+    int64_t idle_since = (int64_t)cf__mono_ns();
     for (;;) {
         int64_t now = (int64_t)cf__mono_ns();
         bool busy = intake(p);
@@ -426,18 +441,18 @@ static void run(cf__mpi_pool *p)
             return;
         if (busy) {
             idle_since = now;
-            nap = NAP_MIN_NS;
             continue;
         }
-        bool out = !broken(p) && anything_out(p);
-        if (out && now - idle_since < SPIN_NS) {
-            /* Yield rather than spin: the rank we wait for may share this CPU. */
+        if (broken(p) || !anything_out(p)) {
+            sleep_on_bell(p, -1);        /* nothing can come but a submit or a close */
+            continue;
+        }
+        /* Yield rather than spin: the rank we wait for may share this CPU. */
+        int64_t ns = cf__idle_nap_ns(now - idle_since, SPIN_NS, NAP_MAX_NS);
+        if (ns)
+            sleep_on_bell(p, ns);
+        else
             sched_yield();
-            continue;
-        }
-        sleep_on_bell(p, out ? nap : -1);
-        if (out)
-            nap = nap * 2 > NAP_MAX_NS ? NAP_MAX_NS : nap * 2;
     }
 }
 

@@ -69,7 +69,8 @@ static void destroy(cf__mpi_pool *p)
     if (p->r)
         for (int i = 0; i < p->nworkers; i++) {
             free(p->r[i].out.b);
-            free(p->r[i].wire.b);
+            for (int k = 0; k < CF__MP_SENDS; k++)
+                free(p->r[i].wire[k].b);
         }
     free(p->r);
     free(p->rx.b);
@@ -188,7 +189,8 @@ static cf__mpi_pool *new_pool(const cf_pool_opts *opts, MPI_Comm comm, int size,
         p->r[i].rank = i + 1;
         p->r[i].low = p->r[i].next = 1;
         p->r[i].window = 4;              /* grows while tasks are short (mpi_manager.c) */
-        p->r[i].req = MPI_REQUEST_NULL;
+        for (int k = 0; k < CF__MP_SENDS; k++)
+            p->r[i].req[k] = MPI_REQUEST_NULL;
     }
     return p;
 }

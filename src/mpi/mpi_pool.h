@@ -31,7 +31,10 @@
 
 #define CF__MP_K       128           /* ring of a rank's tasks out: above the largest window */
 #define CF__MP_WINDOW  64            /* tasks out per rank, at most */
-#define CF__MP_BATCH   (1u << 20)    /* bytes per batch, beyond its first task */
+#define CF__MP_BATCH   4000          /* bytes per batch, beyond its first task: under Open MPI's
+                                       * shared-memory eager limit (4 KiB), so that a send
+                                       * completes without the rank's answer */
+#define CF__MP_SENDS   4             /* batches in flight per rank */
 #define CF__MP_SHORT_NS 200000       /* a rank whose tasks take less (smoothed) gets a wider window */
 #define CF__MP_LONG_NS  2000000      /* ... more: a window of 2 (one running, one waiting) */
 
@@ -57,8 +60,8 @@ typedef struct cf__mrank {
     int64_t     last_ns;             /* its last result, or when it got work while idle */
     int64_t     est_ns;              /* its time per task, smoothed (0: not known yet) */
     cf__wbuf    out;                 /* the batch being built */
-    cf__wbuf    wire;                /* the batch being sent (req) */
-    MPI_Request req;                 /* MPI_REQUEST_NULL: nothing being sent */
+    cf__wbuf    wire[CF__MP_SENDS];  /* batches being sent, each with its request */
+    MPI_Request req[CF__MP_SENDS];   /* MPI_REQUEST_NULL: that slot is free */
     bool        dead;                /* sent a corrupt message: gets nothing more */
 } cf__mrank;
 

@@ -6,15 +6,20 @@
  *   and their tasks run in order on this thread. Each batch's CANCEL entries are noted as it
  *   arrives: a task cancelled before it starts is answered SKIPPED; one cancelled while it runs
  *   sees cf_task_cancelled(), whose refresh hook (remote.h) receives what the root sent since,
- *   at most every POLL_NS.
+ *   at most once per tick of the coarse clock (1-4 ms). Between tasks we look only every
+ *   QUEUED_POLL_NS: a probe that finds
+ *   nothing makes Open MPI yield the CPU when the node is oversubscribed (mpi_yield_when_idle),
+ *   which between two short tasks costs far more than the task; a queued task cancelled meanwhile
+ *   may then still run, and its future ends with its result.
  * - Results: each task's result is appended to one message (mpi_pool.h), sent before the next
  *   task starts unless tasks are coming fast: the last one took under FAST_NS, fewer than
  *   RESULTS_MAX wait, and the oldest is younger than HOLD_NS. Trivial tasks then cost a fraction
  *   of a message each; a result waits behind the next task only when its own task was that fast.
  *   The FIFO running dry always sends.
- * - Idle: MPI has nothing to sleep on, so the rank looks for work, yields for SPIN_NS, then naps
- *   from NAP_MIN_NS doubling to a cap (NAP_MAX_NS serving; IDLE_NAP_NS for a rank beyond
- *   max_workers, which only waits for EXIT).
+ * - Idle: MPI has nothing to sleep on, so the rank looks for work, and naps in proportion to how
+ *   long it has been idle (common/backoff.h: a nap frees the CPU, which on a node with more
+ *   ranks than CPUs is what the root needs), up to NAP_MAX_NS serving, IDLE_NAP_NS for a rank
+ *   beyond max_workers, which only waits for EXIT.
  * - The root is this job's own rank 0, still its batches are decoded with process_wire.h's
  *   checks; one that does not decode ends the job (MPI_Abort) rather than leave the root
  *   waiting for answers that will never come. So does running out of memory for a batch for
@@ -27,21 +32,24 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/backoff.h"
 #include "../pool/remote.h"
 #include "fnref.h"
 #include "mpi_pool.h"
 
-#define POLL_NS      20000
-#define FAST_NS      1000
+#define QUEUED_POLL_NS 500000
+#define FAST_NS      5000
 #define HOLD_NS      20000
 #define RESULTS_MAX  32
-#define SPIN_NS      50000
-#define NAP_MIN_NS   10000
+#define SPIN_NS      2000000   /* idle this long before napping: see the design note */
 #define NAP_MAX_NS   1000000
 #define IDLE_NAP_NS  10000000
+#define NOMEM_NAP_NS 1000000
 #define RECV_TRIES   1000
 #define SPARE        512         /* room kept for a result header and a short message */
-#define FLUSH_BYTES  (256u << 10) /* results waiting past this go out before the next task */
+#define FLUSH_BYTES  2048        /* results waiting past this go out before the next task: a
+                                  * message stays under Open MPI's shared-memory eager limit
+                                  * (4 KiB), so MPI_Send returns without the root's answer */
 #define MSG_MAX_RESULT ((size_t)INT_MAX - (2u << 20))   /* an MPI count is an int */
 
 typedef struct batch {
@@ -57,7 +65,8 @@ typedef struct worker {
     uint64_t         cancelled[CF__MP_K];   /* by seq % K: the seq told to cancel */
     _Atomic uint64_t cancel_seq;            /* cf_task_cancelled() while == running's seq */
     uint64_t         running;
-    int64_t          polled_ns;
+    int64_t          polled_ns;             /* the last look between tasks */
+    uint64_t         polled_tick;           /* the last look from a running task */
     cf__wbuf         res;                   /* results not yet sent */
     size_t           nres;
     int64_t          res_ns;                /* when the oldest of them was added */
@@ -111,7 +120,7 @@ static bool receive(worker *w)
     for (int tries = 0; count >= 0 && !(b = malloc(sizeof *b + (size_t)count)); tries++) {
         if (tries == RECV_TRIES)
             give_up(w, "no memory for a task batch");
-        nap(NAP_MAX_NS);                 /* it stays queued in MPI meanwhile */
+        nap(NOMEM_NAP_NS);               /* it stays queued in MPI meanwhile */
     }
     if (!b)
         give_up(w, "a task batch of negative size");
@@ -133,16 +142,24 @@ static bool receive(worker *w)
     return true;
 }
 
-/* cf_task_cancelled's refresh hook: takes in what the root sent, at most every POLL_NS. */
+/* Takes in what the root sent. */
+static void poll_root(worker *w)
+{
+    while (!w->err && receive(w))
+        ;
+}
+
+/* cf_task_cancelled's refresh hook: a task that asks is told within a tick of the coarse clock.
+ * It may ask after every item of a cf_map chunk, so the check must cost next to nothing when it
+ * does not poll: the coarse clock, not the precise one. */
 static void refresh(void *arg)
 {
     worker *w = arg;
-    int64_t now = (int64_t)cf__mono_ns();
-    if (now - w->polled_ns < POLL_NS)
+    uint64_t tick = cf__mono_coarse_ns();
+    if (tick == w->polled_tick)
         return;
-    w->polled_ns = now;
-    while (!w->err && receive(w))
-        ;
+    w->polled_tick = tick;
+    poll_root(w);
 }
 
 static void flush(worker *w)
@@ -211,7 +228,7 @@ int cf__mp_serve(MPI_Comm *comm, bool serving)
     }
     w->comm = comm;
     MPI_Comm_rank(*comm, &w->rank);
-    int64_t idle_since = (int64_t)cf__mono_ns(), sleep_ns = NAP_MIN_NS, last_task_ns = 0;
+    int64_t idle_since = (int64_t)cf__mono_ns(), last_task_ns = 0;
     while (!w->err) {
         if (!w->head) {
             flush(w);
@@ -219,20 +236,21 @@ int cf__mp_serve(MPI_Comm *comm, bool serving)
                 break;
             if (receive(w)) {
                 idle_since = (int64_t)cf__mono_ns();
-                sleep_ns = NAP_MIN_NS;
                 continue;
             }
-            int64_t now = (int64_t)cf__mono_ns();
-            if (now - idle_since < SPIN_NS) {
+            int64_t ns = cf__idle_nap_ns((int64_t)cf__mono_ns() - idle_since, SPIN_NS,
+                                         serving ? NAP_MAX_NS : IDLE_NAP_NS);
+            if (ns)
+                nap(ns);
+            else
                 sched_yield();
-                continue;
-            }
-            nap(sleep_ns);
-            int64_t cap = serving ? NAP_MAX_NS : IDLE_NAP_NS;
-            sleep_ns = sleep_ns * 2 > cap ? cap : sleep_ns * 2;
             continue;
         }
-        refresh(w);
+        int64_t now = (int64_t)cf__mono_ns();
+        if (now - w->polled_ns >= QUEUED_POLL_NS) {
+            w->polled_ns = now;
+            poll_root(w);
+        }
         batch *b = w->head;
         cf__ptask t;
         const unsigned char *payload;
@@ -247,7 +265,6 @@ int cf__mp_serve(MPI_Comm *comm, bool serving)
         }
         if (t.kind == CF__PT_CANCEL)
             continue;                    /* noted on arrival */
-        int64_t now = (int64_t)cf__mono_ns();
         if (w->nres && (last_task_ns >= FAST_NS || w->nres >= RESULTS_MAX ||
                         w->res.len >= FLUSH_BYTES || now - w->res_ns >= HOLD_NS))
             flush(w);
@@ -255,7 +272,6 @@ int cf__mp_serve(MPI_Comm *comm, bool serving)
         int64_t after = (int64_t)cf__mono_ns();
         last_task_ns = after - now;
         idle_since = after;
-        sleep_ns = NAP_MIN_NS;
     }
     while (w->head) {
         batch *b = w->head;

@@ -19,6 +19,8 @@
 #include "executor.h"
 #include "map.h"
 
+#define WAIT_AHEAD 32
+
 static void job_unref(cf__map_job *j)
 {
     if (atomic_fetch_sub_explicit(&j->refs, 1, memory_order_acq_rel) == 1)
@@ -116,11 +118,19 @@ CF_EXTERN int cf_map(cf_executor *ex, cf_fn fn, void *const *args, void **result
         j->futs[submitted] = f;
     }
 
-    /* Collect in argument order; the first error stops us, after earlier chunks were copied. */
+    /* Collect in argument order; the first error stops us, after earlier chunks were copied.
+     * Chunks finish about in order, and a waiter woken for each would cost a wake-up per chunk:
+     * so we wait for the last of each run of WAIT_AHEAD first, then collect the run, mostly
+     * without sleeping. (A failure early in a run is then seen when the run ends.) */
     int first = 0;
     for (size_t c = 0; c < submitted && !first; c++) {
         cf_future *f = j->futs[c];
         cf__chunk *ch = &j->chunks[c];
+        if (c % WAIT_AHEAD == 0) {
+            size_t ahead = c + WAIT_AHEAD - 1 < submitted ? c + WAIT_AHEAD - 1 : submitted - 1;
+            if ((first = cf__future_wait(j->futs[ahead], &d)) != 0)
+                break;
+        }
         if ((first = cf__future_wait(f, &d)) != 0)
             break;      /* ETIMEDOUT, or ECANCELED: the calling coroutine was cancelled */
         if (cf_future_state(f) == CF_CANCELLED) {
