@@ -92,6 +92,38 @@ cmake --build "$tmp/ex" -j"$jobs" >/dev/null
 LD_LIBRARY_PATH="$libdir" runs "$tmp/ex/cf_hello"
 say "the installed examples build from share/doc/cfutures/examples"
 
+# The MPI executor, when this machine has an MPI: its library, header and .pc installed, and a
+# program built with pkg-config cfutures-mpi and with find_package(cfutures COMPONENTS mpi) runs
+# on 3 ranks.
+if [ -f "$libdir/libcfutures_mpi.so.0" ]; then
+    [ -f "$prefix/include/cfutures/mpi.h" ] || fail "cfutures/mpi.h not installed"
+    [ "$(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --modversion cfutures-mpi)" = "$version" ] ||
+        fail "pkg-config cfutures-mpi"
+    cp "$root/examples/mpi_primes.c" "$root/examples/primes.h" "$tmp/"
+    gcc -std=c11 -D_GNU_SOURCE -Wall -Werror "$tmp/mpi_primes.c" -o "$tmp/mpi_pc" \
+        $(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --cflags --libs cfutures-mpi)
+    mpirun_() { OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 LD_LIBRARY_PATH="$libdir" \
+                mpirun --oversubscribe -n 3 "$@"; }
+    mpirun_ "$tmp/mpi_pc" 100000 8 | grep -q "primes below 100000: 9592 .* 9592 on 2 worker ranks" ||
+        fail "the MPI example built with pkg-config cfutures-mpi"
+    mkdir -p "$tmp/fpm"
+    cat >"$tmp/fpm/CMakeLists.txt" <<CM
+cmake_minimum_required(VERSION 3.18)
+project(mpi_consumer C)
+find_package(cfutures $major.$minor REQUIRED COMPONENTS mpi)
+add_executable(mpi_primes ../mpi_primes.c)
+target_compile_definitions(mpi_primes PRIVATE _GNU_SOURCE)
+target_link_libraries(mpi_primes PRIVATE cfutures::mpi)
+CM
+    cmake -S "$tmp/fpm" -B "$tmp/fpm/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+    cmake --build "$tmp/fpm/build" >/dev/null
+    mpirun_ "$tmp/fpm/build/mpi_primes" 100000 8 | grep -q "9592 on 2 worker ranks" ||
+        fail "the MPI example built with find_package(cfutures COMPONENTS mpi)"
+    say "MPI executor: pkg-config cfutures-mpi and find_package(cfutures COMPONENTS mpi) build, run on 3 ranks"
+else
+    say "no MPI here: libcfutures_mpi not built, its checks skipped"
+fi
+
 # --- installed, static only ---------------------------------------------------------------------
 sprefix="$tmp/sprefix"
 cmake -S "$root" -B "$tmp/sbuild" -DBUILD_SHARED_LIBS=OFF -DCF_BUILD_TESTS=OFF \
