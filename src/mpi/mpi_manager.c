@@ -89,20 +89,33 @@ static cf_future *take_oldest(cf__mpi_pool *p, cf__mrank *w)
     return f;
 }
 
-/* A rank we stop trusting (or cannot reach): its tasks fail, it gets nothing more. */
+/* A rank we stop trusting (or cannot reach): its tasks fail, it gets nothing more (its sends in
+ * flight are left to MPI). With no rank left, the pool is broken. */
 static void lose_rank(cf__mpi_pool *p, cf__mrank *w, int err, const char *why)
 {
     w->dead = true;
     while (w->nout)
         fail(p, take_oldest(p, w), err, cf__remote_text("MPI pool: rank %d %s", w->rank, why));
     w->out.len = 0;
+    for (int k = 0; k < CF__MP_SENDS; k++)
+        if (w->req[k] != MPI_REQUEST_NULL)
+            MPI_Request_free(&w->req[k]);
+    bool any = false;
+    for (int i = 0; i < p->nworkers; i++)
+        any |= !p->r[i].dead;
+    if (!any && atomic_load(&p->in.closed) != CF_EBROKEN) {
+        if (!p->broken_msg)
+            p->broken_msg = cf__remote_text("MPI pool: no serving rank left (the last, rank %d, %s)",
+                                            w->rank, why);
+        cf__intake_break(&p->in);
+    }
 }
 
 /* An MPI call failed on the root: nothing more can be sent or read. Everything queued or out
  * fails with CF_EBROKEN and MPI's words; later submits fail the same way. */
 static void break_pool(cf__mpi_pool *p, const char *call, int rc)
 {
-    if (atomic_load(&p->in.closed) == CF_EBROKEN && !p->broken_msg)
+    if (atomic_load(&p->in.closed) == CF_EBROKEN)
         return;
     char text[MPI_MAX_ERROR_STRING + 1] = "";
     int len = 0;
@@ -390,13 +403,15 @@ static bool dispatch(cf__mpi_pool *p, int64_t now)
 
 static bool anything_out(cf__mpi_pool *p)
 {
-    for (int i = 0; i < p->nworkers; i++)
+    for (int i = 0; i < p->nworkers; i++) {
+        if (p->r[i].dead)
+            continue;
         if (p->r[i].nout || p->r[i].out.len)
             return true;
-        else
-            for (int k = 0; k < CF__MP_SENDS; k++)
-                if (p->r[i].req[k] != MPI_REQUEST_NULL)
-                    return true;
+        for (int k = 0; k < CF__MP_SENDS; k++)
+            if (p->r[i].req[k] != MPI_REQUEST_NULL)
+                return true;
+    }
     return false;
 }
 
@@ -443,7 +458,7 @@ static void run(cf__mpi_pool *p)
             idle_since = now;
             continue;
         }
-        if (broken(p) || !anything_out(p)) {
+        if (!p->pend.count && (broken(p) || !anything_out(p))) {
             sleep_on_bell(p, -1);        /* nothing can come but a submit or a close */
             continue;
         }

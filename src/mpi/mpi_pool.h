@@ -31,9 +31,7 @@
 
 #define CF__MP_K       128           /* ring of a rank's tasks out: above the largest window */
 #define CF__MP_WINDOW  64            /* tasks out per rank, at most */
-#define CF__MP_BATCH   4000          /* bytes per batch, beyond its first task: under Open MPI's
-                                       * shared-memory eager limit (4 KiB), so that a send
-                                       * completes without the rank's answer */
+#define CF__MP_BATCH   32768         /* bytes per batch, beyond its first task */
 #define CF__MP_SENDS   4             /* batches in flight per rank */
 #define CF__MP_SHORT_NS 200000       /* a rank whose tasks take less (smoothed) gets a wider window */
 #define CF__MP_LONG_NS  2000000      /* ... more: a window of 2 (one running, one waiting) */
