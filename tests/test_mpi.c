@@ -6,7 +6,11 @@
  * become the exit status (mpirun reports any rank's nonzero exit).
  *
  * argv[1] "single": MPI initialized with MPI_THREAD_SINGLE, where creation must say EINVAL on
- * every rank. */
+ * every rank.
+ *
+ * section_hostile has rank 2 play a worker by hand (the same collective setup) and answer its
+ * first batch with garbage: the root must fail that rank's tasks with EPROTO, stop using it,
+ * carry on with rank 1, and still release it at the end. */
 #include <errno.h>
 #include <math.h>
 #include <stdatomic.h>
@@ -18,6 +22,8 @@
 
 #include <cfutures.h>
 #include <cfutures/mpi.h>
+
+#include "../src/mpi/mpi_pool.h"       /* the setup and tags, for a rank that lies */
 
 static int world_rank, world_size, failures;
 
@@ -475,6 +481,84 @@ static void section_stress(void)
     cf_executor_free(ex);
 }
 
+/* Rank 2's part in section_hostile: cf_mpi_pool_new's setup by hand, then a corrupt answer to
+ * the first batch, then silence until EXIT. */
+static void lying_rank(void)
+{
+    MPI_Comm dup;
+    MPI_Comm_dup(MPI_COMM_WORLD, &dup);
+    cf__mp_setup s;
+    MPI_Bcast(&s, sizeof s, MPI_BYTE, 0, dup);
+    int err = 0, agreed = 0;
+    MPI_Allreduce(&err, &agreed, 1, MPI_INT, MPI_MAX, dup);
+    struct { int err, rank; } mine = { 0, world_rank }, worst;
+    MPI_Allreduce(&mine, &worst, 1, MPI_2INT, MPI_MAXLOC, dup);
+    bool lied = false, exit_seen = false;
+    while (!exit_seen) {
+        MPI_Status st;
+        int count = 0;
+        MPI_Probe(0, CF__MP_TAG_TASKS, dup, &st);
+        MPI_Get_count(&st, MPI_BYTE, &count);
+        unsigned char *b = malloc((size_t)count + 1);
+        MPI_Recv(b, count, MPI_BYTE, 0, CF__MP_TAG_TASKS, dup, MPI_STATUS_IGNORE);
+        size_t off = 0;
+        cf__ptask t;
+        const unsigned char *payload;
+        while (cf__wire_next_task(b, (size_t)count, &off, &t, &payload) == 1)
+            exit_seen |= t.kind == CF__PT_EXIT;
+        free(b);
+        if (!lied) {
+            /* A length that runs past the message. */
+            uint64_t junk[4] = { 4096, 1, 2, 3 };
+            MPI_Send(junk, sizeof junk, MPI_BYTE, 0, CF__MP_TAG_RESULTS, dup);
+            lied = true;
+        }
+    }
+    MPI_Comm_free(&dup);
+}
+
+static void section_hostile(void)
+{
+    if (world_size < 3)
+        return;
+    if (world_rank == 2) {
+        lying_rank();
+        return;
+    }
+    cf_executor *ex = collective_pool(NULL);
+    if (!ex)
+        return;
+    enum { N = 40 };
+    cf_future *fs[N];
+    for (int i = 0; i < N; i++)
+        fs[i] = cf_submit(ex, my_rank, NULL);
+    size_t ok = 0, lost = 0;
+    for (int i = 0; i < N; i++) {
+        void *v = NULL;
+        const char *msg = NULL;
+        int e = cf_future_result(fs[i], 30, &v);
+        if (e == 0) {
+            CHECK((intptr_t)v == 1);       /* only the honest rank answers */
+            ok++;
+        } else {
+            CHECK(e == EPROTO && cf_future_error(fs[i], 0, &msg) == EPROTO && msg &&
+                  strstr(msg, "rank 2"));
+            lost++;
+        }
+        cf_future_unref(fs[i]);
+    }
+    CHECK(ok + lost == N && lost >= 1 && ok >= 1);
+    /* From now on rank 1 takes everything. */
+    for (int i = 0; i < N; i++) {
+        cf_future *f = cf_submit(ex, my_rank, NULL);
+        void *v = NULL;
+        CHECK(f && cf_future_result(f, 30, &v) == 0 && (intptr_t)v == 1);
+        cf_future_unref(f);
+    }
+    check_conservation(ex, 2 * N);
+    cf_executor_free(ex);                   /* releases rank 2 too */
+}
+
 int main(int argc, char **argv)
 {
     bool single = argc > 1 && strcmp(argv[1], "single") == 0;
@@ -494,6 +578,7 @@ int main(int argc, char **argv)
         section_options();
         section_coroutine();
         section_stress();
+        section_hostile();
     }
     /* Every rank's verdict, so that mpirun and ctest see one. */
     int mine = failures, all = 0;
