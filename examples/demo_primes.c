@@ -29,35 +29,13 @@ static double now(void)
 }
 
 
-static uint32_t chunk_lo(uint32_t n, int chunks, int i) { return (uint32_t)((uint64_t)n * (uint64_t)i / (uint64_t)chunks); }
-
 static int with_process_pool(uint32_t n, int chunks, int workers, uint64_t *total)
 {
     cf_pool_opts o = { .max_workers = workers, .name = "primes" };
     cf_executor *ex = cf_process_pool_new(&o);
     if (!ex)
         return errno;
-    cf_future **fs = calloc((size_t)chunks, sizeof *fs);
-    int err = fs ? 0 : ENOMEM;
-    for (int i = 0; i < chunks && !err; i++) {
-        void *range = pack_range(chunk_lo(n, chunks, i), chunk_lo(n, chunks, i + 1));
-        if (!(fs[i] = cf_submit(ex, count_range_task, range)))
-            err = errno;
-    }
-    cf_as_completed *ac = err ? NULL : cf_as_completed_new(fs, (size_t)chunks);
-    if (!err && !ac)
-        err = errno;
-    cf_future *f;
-    *total = 0;
-    while (!err && cf_as_completed_next(ac, CF_FOREVER, &f) == 0) {
-        void *v;
-        if ((err = cf_future_result(f, 0, &v)) == 0)
-            *total += (uint64_t)(uintptr_t)v;
-    }
-    cf_as_completed_free(ac);
-    for (int i = 0; fs && i < chunks; i++)
-        cf_future_unref(fs[i]);
-    free(fs);
+    int err = count_on_executor(ex, n, chunks, total);
     cf_executor_free(ex);
     return err;
 }

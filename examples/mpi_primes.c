@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* mpi_primes.c: the demo's prime count on the ranks of an MPI job, with the same task code as
- * the process-pool version (primes.h). Every rank runs this program; rank 0 gets the executor,
+ * the process-pool version (primes.h: count_range_task, and count_on_executor, which the demo's
+ * process-pool count uses too). Every rank runs this program; rank 0 gets the executor,
  * the others serve inside cf_mpi_pool_new until rank 0 frees it.
  *   mpirun -n 3 ./cf_mpi_primes [N [CHUNKS]]      (tools/demo.sh --mpi runs it on 3 local ranks)
  * Prints the count found serially on rank 0 and through the MPI pool, and the times. */
@@ -19,39 +20,6 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static uint32_t chunk_lo(uint32_t n, int chunks, int i)
-{
-    return (uint32_t)((uint64_t)n * (uint64_t)i / (uint64_t)chunks);
-}
-
-/* Rank 0: one task per chunk, counts summed as they complete. */
-static int count_on_ranks(cf_executor *ex, uint32_t n, int chunks, uint64_t *total)
-{
-    cf_future **fs = calloc((size_t)chunks, sizeof *fs);
-    if (!fs)
-        return ENOMEM;
-    int err = 0;
-    for (int i = 0; i < chunks && !err; i++)
-        if (!(fs[i] = cf_submit(ex, count_range_task,
-                                pack_range(chunk_lo(n, chunks, i), chunk_lo(n, chunks, i + 1)))))
-            err = errno;
-    cf_as_completed *ac = err ? NULL : cf_as_completed_new(fs, (size_t)chunks);
-    if (!err && !ac)
-        err = errno;
-    cf_future *f;
-    *total = 0;
-    while (!err && cf_as_completed_next(ac, CF_FOREVER, &f) == 0) {
-        void *v;
-        if ((err = cf_future_result(f, 0, &v)) == 0)
-            *total += (uint64_t)(uintptr_t)v;
-    }
-    cf_as_completed_free(ac);
-    for (int i = 0; i < chunks; i++)
-        cf_future_unref(fs[i]);
-    free(fs);
-    return err;
 }
 
 int main(int argc, char **argv)
@@ -77,7 +45,7 @@ int main(int argc, char **argv)
     uint64_t serial = count_range(0, n);
     double t1 = now();
     uint64_t total = 0;
-    int err = count_on_ranks(ex, n, chunks, &total);
+    int err = count_on_executor(ex, n, chunks, &total);
     double t2 = now();
     cf_executor_free(ex);
     if (err)
