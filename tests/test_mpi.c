@@ -6,13 +6,15 @@
  * become the exit status (mpirun reports any rank's nonzero exit).
  *
  * argv[1] "single": MPI initialized with MPI_THREAD_SINGLE, where creation must say EINVAL on
- * every rank.
+ * every rank. "die": a task kills its rank; Open MPI (no ULFM) must then end the whole job, which
+ * ctest checks by mpirun's exit status (nonzero, and not a timeout: nothing hangs).
  *
  * section_hostile has rank 2 play a worker by hand (the same collective setup) and answer its
  * first batch with garbage: the root must fail that rank's tasks with EPROTO, stop using it,
  * carry on with rank 1, and still release it at the end. */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +84,13 @@ static cf_bytes reverse(const void *arg, size_t len)
     for (size_t i = 0; i < len; i++)
         out[i] = ((const unsigned char *)arg)[len - 1 - i];
     return (cf_bytes){ out, len };
+}
+
+static void *kill_my_rank(void *arg)
+{
+    (void)arg;
+    raise(SIGKILL);
+    return NULL;
 }
 
 static uintptr_t init_value;
@@ -562,10 +571,23 @@ static void section_hostile(void)
 int main(int argc, char **argv)
 {
     bool single = argc > 1 && strcmp(argv[1], "single") == 0;
+    bool die = argc > 1 && strcmp(argv[1], "die") == 0;
     int provided = 0;
     MPI_Init_thread(&argc, &argv, single ? MPI_THREAD_SINGLE : MPI_THREAD_MULTIPLE, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &world_size);
+    if (die) {
+        cf_executor *ex = collective_pool(NULL);
+        if (ex) {
+            cf_future *f = cf_submit(ex, kill_my_rank, NULL);
+            void *v;
+            cf_future_result(f, 120, &v);   /* mpirun ends this process first */
+            fprintf(stderr, "test_mpi die: the job outlived its rank\n");
+            return 3;
+        }
+        MPI_Finalize();
+        return 0;
+    }
     if (single || provided < MPI_THREAD_SERIALIZED) {
         errno = 0;
         CHECK(cf_mpi_pool_new(MPI_COMM_WORLD, NULL) == NULL && errno == EINVAL);
