@@ -11,7 +11,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cf_install_deps clang libfuzzer-14-dev
 secs=${1:-30}
 dir="$root/build-fuzz"
-CC=clang cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCF_FUZZ=ON \
+CC=clang cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCF_FUZZ=ON -DCF_MPI=OFF \
     -DCF_SANITIZE=address,undefined -DCF_BUILD_TESTS=OFF -DCF_BUILD_EXAMPLES=OFF -DCF_BUILD_BENCH=OFF >/dev/null
 cmake --build "$dir" -j"$(nproc)" >/dev/null
 corpus="$dir/corpus"
