@@ -45,7 +45,8 @@ extern "C" {
  * returns an executor whose tasks run on the other ranks; cf_submit, cf_submit_bytes, cf_map,
  * cf_wait, cf_as_completed, cancel, cf_task_fail, cf_executor_stats/shutdown/free work as on a
  * process pool (cf_submit_full without a result destructor, as there). On every other rank it
- * serves tasks inside the call and returns NULL with errno 0 once the root frees the executor.
+ * serves tasks inside the call and returns NULL with errno 0 once the root frees the executor
+ * (which the root must do before MPI_Finalize: the other ranks are inside this call until then).
  * max_workers 0: every rank but the root; N: ranks 1..N serve (at most size - 1), the rest wait
  * in the call. The initializer runs once on each serving rank (its argument as a word): a
  * cf_task_fail there breaks the executor (submits fail with CF_EBROKEN and its message).
