@@ -98,8 +98,10 @@ static void lose_rank(cf__mpi_pool *p, cf__mrank *w, int err, const char *why)
         fail(p, take_oldest(p, w), err, cf__remote_text("MPI pool: rank %d %s", w->rank, why));
     w->out.len = 0;
     for (int k = 0; k < CF__MP_SENDS; k++)
-        if (w->req[k] != MPI_REQUEST_NULL)
+        if (w->req[k] != MPI_REQUEST_NULL) {
             MPI_Request_free(&w->req[k]);
+            p->sending--;
+        }
     bool any = false;
     for (int i = 0; i < p->nworkers; i++)
         any |= !p->r[i].dead;
@@ -256,43 +258,46 @@ static bool read_results(cf__mpi_pool *p, int64_t now)
 
 /* ---- sending ---- */
 
-/* Completes the sends MPI finished, and sends each rank's batch if one of its slots is free. */
+/* Completes the sends MPI finished (one MPI_Testsome for every rank: on a node with more ranks
+ * than CPUs each MPI call that finds nothing yields the CPU), and sends each rank's batch if one
+ * of its slots is free. */
 static bool pump(cf__mpi_pool *p)
 {
     bool any = false;
-    for (int i = 0; i < p->nworkers; i++) {
-        cf__mrank *w = &p->r[i];
-        int free_slot = -1;
-        for (int k = 0; k < CF__MP_SENDS; k++) {
-            if (w->req[k] != MPI_REQUEST_NULL) {
-                int flag = 0;
-                int rc = MPI_Test(&w->req[k], &flag, MPI_STATUS_IGNORE);
-                if (rc != MPI_SUCCESS) {
-                    break_pool(p, "MPI_Test", rc);
-                    return true;
-                }
-                if (!flag)
-                    continue;
-                w->wire[k].len = 0;
-                any = true;
-            }
-            if (free_slot < 0)
-                free_slot = k;
+    if (p->sending) {
+        int n = 0;
+        int rc = MPI_Testsome(p->nworkers * CF__MP_SENDS, p->reqs, &n, p->done, MPI_STATUSES_IGNORE);
+        if (rc != MPI_SUCCESS) {
+            break_pool(p, "MPI_Testsome", rc);
+            return true;
         }
-        if (w->out.len && !w->dead && free_slot >= 0) {
-            /* MPI matches a sender's messages of one tag in the order they were sent, whatever
-             * slot they went from. */
-            cf__wbuf t = w->wire[free_slot];
-            w->wire[free_slot] = w->out;
-            w->out = t;
-            int rc = MPI_Isend(w->wire[free_slot].b, (int)w->wire[free_slot].len, MPI_BYTE,
-                               w->rank, CF__MP_TAG_TASKS, p->comm, &w->req[free_slot]);
-            if (rc != MPI_SUCCESS) {
-                break_pool(p, "MPI_Isend", rc);
-                return true;
-            }
+        for (int j = 0; j < n && n != MPI_UNDEFINED; j++) {
+            p->r[p->done[j] / CF__MP_SENDS].wire[p->done[j] % CF__MP_SENDS].len = 0;
+            p->sending--;
             any = true;
         }
+    }
+    for (int i = 0; i < p->nworkers; i++) {
+        cf__mrank *w = &p->r[i];
+        int k = 0;
+        while (k < CF__MP_SENDS && w->req[k] != MPI_REQUEST_NULL)
+            k++;
+        if (!w->out.len || w->dead || k == CF__MP_SENDS)
+            continue;
+        /* MPI matches a sender's messages of one tag in the order they were sent, whatever slot
+         * they went from. */
+        cf__wbuf t = w->wire[k];
+        w->wire[k] = w->out;
+        w->out = t;
+        w->out.len = 0;
+        int rc = MPI_Isend(w->wire[k].b, (int)w->wire[k].len, MPI_BYTE, w->rank,
+                           CF__MP_TAG_TASKS, p->comm, &w->req[k]);
+        if (rc != MPI_SUCCESS) {
+            break_pool(p, "MPI_Isend", rc);
+            return true;
+        }
+        p->sending++;
+        any = true;
     }
     return any;
 }

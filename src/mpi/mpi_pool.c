@@ -73,6 +73,8 @@ static void destroy(cf__mpi_pool *p)
                 free(p->r[i].wire[k].b);
         }
     free(p->r);
+    free(p->reqs);
+    free(p->done);
     free(p->rx.b);
     cf__qstore_destroy(&p->pend);
     free(p->broken_msg);
@@ -180,8 +182,10 @@ static cf__mpi_pool *new_pool(const cf_pool_opts *opts, MPI_Comm comm, int size,
     snprintf(p->name, sizeof p->name, "%s", opts && opts->name ? opts->name : "cf-mpi");
     cf__qstore_init(&p->pend, CF__FIFO, 0, NULL);
     cf__life_init(&p->life);
+    size_t nreq = (size_t)nworkers * CF__MP_SENDS;
     if (cf__intake_init(&p->in, opts ? opts->max_pending : 0) ||
-        !(p->r = calloc((size_t)nworkers, sizeof *p->r))) {
+        !(p->r = calloc((size_t)nworkers, sizeof *p->r)) ||
+        !(p->reqs = malloc(nreq * sizeof *p->reqs)) || !(p->done = malloc(nreq * sizeof *p->done))) {
         destroy(p);
         return NULL;
     }
@@ -189,6 +193,7 @@ static cf__mpi_pool *new_pool(const cf_pool_opts *opts, MPI_Comm comm, int size,
         p->r[i].rank = i + 1;
         p->r[i].low = p->r[i].next = 1;
         p->r[i].window = 4;              /* grows while tasks are short (mpi_manager.c) */
+        p->r[i].req = p->reqs + (size_t)i * CF__MP_SENDS;
         for (int k = 0; k < CF__MP_SENDS; k++)
             p->r[i].req[k] = MPI_REQUEST_NULL;
     }

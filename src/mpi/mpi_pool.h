@@ -59,7 +59,8 @@ typedef struct cf__mrank {
     int64_t     est_ns;              /* its time per task, smoothed (0: not known yet) */
     cf__wbuf    out;                 /* the batch being built */
     cf__wbuf    wire[CF__MP_SENDS];  /* batches being sent, each with its request */
-    MPI_Request req[CF__MP_SENDS];   /* MPI_REQUEST_NULL: that slot is free */
+    MPI_Request *req;                /* its CF__MP_SENDS requests in the pool's `reqs`;
+                                      * MPI_REQUEST_NULL: that slot is free */
     bool        dead;                /* sent a corrupt message: gets nothing more */
 } cf__mrank;
 
@@ -85,6 +86,9 @@ typedef struct cf__mpi_pool {
 
     /* Manager only. */
     cf__mrank  *r;                   /* nworkers entries: ranks 1..nworkers */
+    MPI_Request *reqs;               /* every rank's send requests, tested with one call */
+    int        *done;                /* MPI_Testsome's indices */
+    int         sending;             /* requests not MPI_REQUEST_NULL */
     cf__qstore  pend;                /* futures not yet sent, FIFO (one reference each) */
     cf__wbuf    rx;                  /* a result message being read */
     bool        sealed, cancelled_all;
