@@ -285,6 +285,8 @@ int cf__mp_serve(MPI_Comm *comm, bool serving)
         cf__ptask t;
         const unsigned char *payload;
         int r = cf__wire_next_task(b->b, b->len, &b->off, &t, &payload);
+        if (r == EPROTO)
+            give_up(w, "a task batch from the root does not decode");   /* checked on arrival */
         if (r == 0 || t.kind == CF__PT_EXIT) {
             w->exit_seen |= r == 1;
             w->head = b->next;
