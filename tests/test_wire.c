@@ -181,6 +181,34 @@ START_TEST(random_bytes_decode_safely)
 }
 END_TEST
 
+/* Framed records (an MPI pool's results message): each record's bytes as written, in order;
+ * a length past the message, not a multiple of 8, or cut short is EPROTO. */
+START_TEST(records_round_trip_and_lies)
+{
+    uint64_t m[8] = { 16, 1, 2, 8, 3, 0 };    /* a 16-byte record, an 8-byte one, an empty one */
+    size_t off = 0, rlen;
+    const unsigned char *rec;
+    const unsigned char *b = (const unsigned char *)m;
+    ck_assert_int_eq(cf__wire_next_record(b, 48, &off, &rec, &rlen), 1);
+    ck_assert(rec == b + 8 && rlen == 16 && off == 24);
+    ck_assert_int_eq(cf__wire_next_record(b, 48, &off, &rec, &rlen), 1);
+    ck_assert(rec == b + 32 && rlen == 8 && off == 40);
+    ck_assert_int_eq(cf__wire_next_record(b, 48, &off, &rec, &rlen), 1);
+    ck_assert(rlen == 0 && off == 48);
+    ck_assert_int_eq(cf__wire_next_record(b, 48, &off, &rec, &rlen), 0);
+    /* 16 bytes follow each length: 9 and 12 fit but are not whole words, 24 and 2^64-8 do not. */
+    uint64_t lies[][3] = { { 9, 0, 0 }, { 12, 0, 0 }, { 24, 0, 0 }, { UINT64_MAX - 7, 0, 0 } };
+    for (size_t i = 0; i < sizeof lies / sizeof lies[0]; i++) {
+        off = 0;
+        ck_assert_int_eq(cf__wire_next_record((const unsigned char *)lies[i], 24, &off, &rec, &rlen),
+                         EPROTO);
+        ck_assert(off == 0);
+    }
+    off = 0;
+    ck_assert_int_eq(cf__wire_next_record(b, 5, &off, &rec, &rlen), EPROTO);   /* a cut length */
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("wire");
@@ -190,6 +218,7 @@ static Suite *suite(void)
     tcase_add_test(tc, result_round_trip_and_fit);
     tcase_add_test(tc, result_lies);
     tcase_add_test(tc, random_bytes_decode_safely);
+    tcase_add_test(tc, records_round_trip_and_lies);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -200,20 +200,16 @@ static void retune(cf__mrank *w, size_t k, int64_t now)
 static bool apply_all(cf__mpi_pool *p, cf__mrank *w, const unsigned char *b, size_t len,
                       int64_t now)
 {
-    size_t off = 0, k = 0;
-    while (off < len) {
-        uint64_t n;
-        if (len - off < sizeof n)
+    size_t off = 0, k = 0, rlen;
+    const unsigned char *rec;
+    int r;
+    while ((r = cf__wire_next_record(b, len, &off, &rec, &rlen)) == 1) {
+        if (!apply(p, w, rec, rlen))
             return false;
-        memcpy(&n, b + off, sizeof n);
-        off += sizeof n;
-        if (n > len - off || n % 8)
-            return false;
-        if (!apply(p, w, b + off, (size_t)n))
-            return false;
-        off += (size_t)n;
         k++;
     }
+    if (r == EPROTO)
+        return false;
     retune(w, k, now);
     return k > 0;
 }

@@ -118,3 +118,21 @@ bool cf__wire_result_fits(const cf__wresult *r, uint32_t kind, size_t count)
         return false;
     }
 }
+
+int cf__wire_next_record(const unsigned char *m, size_t len, size_t *off,
+                         const unsigned char **rec, size_t *rlen)
+{
+    if (*off == len)
+        return 0;
+    uint64_t n;
+    if (*off > len || len - *off < sizeof n)
+        return EPROTO;
+    memcpy(&n, m + *off, sizeof n);
+    size_t at = *off + sizeof n;
+    if (n > len - at || n % 8)
+        return EPROTO;
+    *rec = m + at;
+    *rlen = (size_t)n;
+    *off = at + (size_t)n;
+    return 1;
+}

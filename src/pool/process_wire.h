@@ -91,4 +91,12 @@ CF__SHARED int  cf__wire_get_result(const unsigned char *b, size_t len, cf__wres
  * BYTES result carries exactly `value` bytes, a CHUNK result at most count words. */
 CF__SHARED bool cf__wire_result_fits(const cf__wresult *r, uint32_t kind, size_t count);
 
+/* ---- framed records (MPI pools: several results in one message) ---- */
+
+/* A message of records, each a uint64_t length (a multiple of 8) then that many bytes. The next
+ * record at *off: 1 (*rec, *rlen set, *off moved past it) | 0 (the message is over) | EPROTO (a
+ * length the message cannot hold, or not a multiple of 8). */
+CF__SHARED int cf__wire_next_record(const unsigned char *m, size_t len, size_t *off,
+                                    const unsigned char **rec, size_t *rlen);
+
 #endif

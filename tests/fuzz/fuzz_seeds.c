@@ -99,6 +99,27 @@ static void wire_seeds(const char *dir)
     o.len = 0;
     cf__wire_put_result(&o, 0, CF__PR_INIT_FAILED, EINVAL, "bad init", 0, NULL, 0);
     write_file(dir, "wire", 4, o.b, o.len, NULL, 0);
+    /* An MPI pool's results message: framed records (a result, a skipped task, a chunk's). */
+    o.len = 0;
+    for (int k = 0; k < 3; k++) {
+        cf__wire_reserve(&o, sizeof(uint64_t));
+        size_t at = o.len;
+        o.len += sizeof(uint64_t);
+        if (k == 0)
+            cf__wire_put_result(&o, 4, CF__PR_RESULT, 0, NULL, 7, NULL, 0);
+        else if (k == 1)
+            cf__wire_put_result(&o, 5, CF__PR_SKIPPED, 0, NULL, 0, NULL, 0);
+        else
+            cf__wire_put_result(&o, 6, CF__PR_RESULT, 0, NULL, 3, words, sizeof words);
+        uint64_t n = o.len - at - sizeof n;
+        memcpy(o.b + at, &n, sizeof n);
+    }
+    write_file(dir, "wire", 5, o.b, o.len, NULL, 0);
+    /* A batch with a cancel in it. */
+    cf__ptask cancel = { .seq = 1, .kind = CF__PT_CANCEL };
+    cf__wire_put_task(batch, &call, NULL, 0);
+    cf__wire_put_task(batch + cf__wire_task_size(0), &cancel, NULL, 0);
+    write_file(dir, "wire", 6, batch, 2 * cf__wire_task_size(0), NULL, 0);
     free(o.b);
 }
 
