@@ -129,7 +129,7 @@ CF__SHARED int cf__future_complete_owner(cf_future *f, cf_state to, int err, voi
  * awaiting itself). */
 int  cf__future_wait(cf_future *f, const cf__deadline *d);
 /* cf_future_set_running for the future's owner (the public call refuses owned futures). */
-CF__SHARED bool cf__future_set_running(cf_future *f);
+bool cf__future_set_running(cf_future *f);
 /* Hangs w on f; false (and nothing done) when f is already done. */
 bool cf__future_listen(cf_future *f, cf__waiter *w);
 /* Takes w off f if the completer did not; waits out a wake function still running, so w may go

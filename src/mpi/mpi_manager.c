@@ -42,21 +42,12 @@
 
 /* ---- completing futures ---- */
 
-static void release_hold(cf__mpi_pool *p, cf_future *f)
-{
-    if (!p->in.backlog.max)
-        return;
-    cf__lock_acquire(&f->lock);
-    cf__intake_drop_hold(&p->in, f);
-    cf__lock_release(&f->lock);
-}
-
 /* Completes a future of ours and drops our reference; counted first (whoever sees it done sees
  * it counted). msg (malloc'd or NULL) goes to the future. */
 static void finish(cf__mpi_pool *p, cf_future *f, cf_state to, int err, void *value, char *msg,
                    size_t blen)
 {
-    release_hold(p, f);
+    cf__intake_release_hold(&p->in, f);
     atomic_fetch_add_explicit(to == CF_CANCELLED ? &p->cancelled : err ? &p->failed : &p->completed,
                               1, memory_order_relaxed);
     if (cf__future_complete_owner(f, to, err, value, msg, blen) != 0 && f->kind == CF__KIND_BYTES &&
@@ -381,11 +372,10 @@ static bool dispatch(cf__mpi_pool *p, int64_t now)
             break;
         cf__qstore_pop(&p->pend);
         any = true;
-        if (!cf__future_set_running(f)) {
+        if (!cf__intake_mark_running(&p->in, f)) {
             cf_future_unref(f);          /* cancelled while it waited */
             continue;
         }
-        release_hold(p, f);
         cf__mrank *w = &p->r[i];
         cf__remote_encode(w->out.b + w->out.len, f, w->next, fnword);
         w->out.len += need;

@@ -99,6 +99,27 @@ void cf__intake_drop_hold(cf__intake *in, cf_future *f)
     }
 }
 
+void cf__intake_release_hold(cf__intake *in, cf_future *f)
+{
+    if (!in->backlog.max)
+        return;
+    cf__lock_acquire(&f->lock);
+    cf__intake_drop_hold(in, f);
+    cf__lock_release(&f->lock);
+}
+
+bool cf__intake_mark_running(cf__intake *in, cf_future *f)
+{
+    cf__lock_acquire(&f->lock);
+    uint32_t word = atomic_load_explicit(&f->word, memory_order_relaxed);
+    bool pending = cf__state_of(word) == CF_PENDING;
+    if (pending)   /* keeping CF__WAITERS: an RMW, not a store */
+        atomic_fetch_xor_explicit(&f->word, CF_PENDING ^ CF_RUNNING, memory_order_release);
+    cf__intake_drop_hold(in, f);
+    cf__lock_release(&f->lock);
+    return pending;
+}
+
 cf_future *cf__intake_next(cf__intake *in)
 {
     struct cds_wfcq_node *n = cds_wfcq_dequeue_blocking(&in->qhead, &in->qtail);

@@ -63,6 +63,11 @@ CF__SHARED void       cf__intake_break(cf__intake *in);
 CF__SHARED void       cf__intake_ring(cf__intake *in);
 /* With f->lock held: f gives back its max_pending slot, if it holds one. */
 CF__SHARED void       cf__intake_drop_hold(cf__intake *in, cf_future *f);
+/* The same from the manager, which does not hold f->lock (taken here, only with a max_pending). */
+CF__SHARED void       cf__intake_release_hold(cf__intake *in, cf_future *f);
+/* f's task started: f turns RUNNING if it is still PENDING, and gives back its max_pending slot,
+ * under one hold of f->lock. True if it was PENDING (false: it was cancelled meanwhile). */
+CF__SHARED bool       cf__intake_mark_running(cf__intake *in, cf_future *f);
 /* The next queued future (its reference passes to the caller), or NULL. Manager only. */
 CF__SHARED cf_future *cf__intake_next(cf__intake *in);
 /* The queue is empty (no submit enqueued since the last cf__intake_next that found none). */

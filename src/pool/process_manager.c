@@ -60,20 +60,11 @@
 
 /* ---- completing futures ---- */
 
-static void release_hold(cf__process_pool *p, cf_future *f)
-{
-    if (!p->in.backlog.max)
-        return;
-    cf__lock_acquire(&f->lock);
-    cf__intake_drop_hold(&p->in, f);
-    cf__lock_release(&f->lock);
-}
-
 /* Completes a future the pool ran (or failed for a reason of its own), then drops the pool's
  * reference. Counted first: whoever sees it done sees it counted. */
 void cf__pm_finish(cf__process_pool *p, cf_future *f, int err, void *value, char *msg, size_t blen)
 {
-    release_hold(p, f);
+    cf__intake_release_hold(&p->in, f);
     atomic_fetch_add_explicit(err ? &p->failed : &p->completed, 1, memory_order_relaxed);
     if (cf__future_complete_owner(f, CF_FINISHED, err, value, msg, blen) != 0 && f->kind == CF__KIND_BYTES && !err)
         free(value);     /* it was completed meanwhile (defensive: only the pool completes it) */
@@ -226,17 +217,6 @@ static void advance_low(cf__pworker *w, uint64_t upto)
         }
         w->low_seq++;
     }
-}
-
-/* Marks f RUNNING (if still PENDING) and frees its max_pending slot. */
-static void mark_running(cf__process_pool *p, cf_future *f)
-{
-    cf__lock_acquire(&f->lock);
-    uint32_t word = atomic_load_explicit(&f->word, memory_order_relaxed);
-    if (cf__state_of(word) == CF_PENDING)
-        atomic_fetch_xor_explicit(&f->word, CF_PENDING ^ CF_RUNNING, memory_order_release);
-    cf__intake_drop_hold(&p->in, f);
-    cf__lock_release(&f->lock);
 }
 
 /* Applies one result message from worker idx: false if the message is corrupt (the caller then
@@ -684,7 +664,7 @@ static int check_workers(cf__mgr *m, int64_t now, bool *changed)
         uint64_t st = atomic_load(&s->started);
         cf_future *f = st && st >= w->low_seq && st < w->next_seq ? w->inf[st % CF__PP_K] : NULL;
         if (f && st != w->marked) {
-            mark_running(p, f);
+            cf__intake_mark_running(&p->in, f);
             w->marked = st;
             w->progress_ns = now;
         }
