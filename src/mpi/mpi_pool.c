@@ -308,7 +308,7 @@ CF_EXTERN cf_executor *cf_mpi_pool_new(MPI_Comm comm, const cf_pool_opts *opts)
     }
     if (ierr) {
         p->broken_msg = msg;
-        atomic_store(&p->in.closed, CF_EBROKEN);   /* publishes broken_msg */
+        cf__intake_break(&p->in);        /* publishes broken_msg */
     }
     pthread_attr_t attr;
     pthread_attr_init(&attr);
@@ -318,7 +318,7 @@ CF_EXTERN cf_executor *cf_mpi_pool_new(MPI_Comm comm, const cf_pool_opts *opts)
     if (err) {
         cf__mp_release_ranks(&dup, size);
         destroy(p);
-        return fail(err);
+        return fail(ENOMEM);             /* EAGAIN: no resources for the thread */
     }
     return &p->base;
 }
