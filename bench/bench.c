@@ -62,6 +62,31 @@ void figure(const char *fig, const char *impl, const char *unit, double (*fn)(vo
     fflush(stdout);
 }
 
+void figure_pair(const char *fig, const char *unit, const char *impl_a, double (*a)(void),
+                 const char *impl_b, double (*b)(void), double *ma, double *mb)
+{
+    *ma = *mb = 0;
+    if (!strstr(fig, filter))
+        return;
+    double va[64], vb[64], ratio[64];
+    a();
+    b();
+    for (int i = 0; i < reps; i++) {
+        va[i] = a();
+        vb[i] = b();
+        ratio[i] = vb[i] > 0 ? va[i] / vb[i] : 0;
+    }
+    qsort(va, (size_t)reps, sizeof *va, cmp_double);
+    qsort(vb, (size_t)reps, sizeof *vb, cmp_double);
+    qsort(ratio, (size_t)reps, sizeof *ratio, cmp_double);
+    printf("%s\t%s\t%.6g\t%.6g\t%.6g\t%s\t%d\n", fig, impl_a, va[reps / 2], va[0], va[reps - 1], unit, reps);
+    printf("%s\t%s\t%.6g\t%.6g\t%.6g\t%s\t%d\t%.6g\n", fig, impl_b, vb[reps / 2], vb[0], vb[reps - 1], unit,
+           reps, ratio[reps / 2]);
+    fflush(stdout);
+    *ma = va[reps / 2];
+    *mb = vb[reps / 2];
+}
+
 /* ---- thread pools: N trivial tasks submitted, then all waited for, 2 workers ---- */
 enum { NTASKS = 1000000 };
 static int WORKERS = 2;      /* the scaling figures vary it */
@@ -69,13 +94,15 @@ static int WORKERS = 2;      /* the scaling figures vary it */
 static void *triv(void *a) { return a; }
 
 /* n trivial tasks submitted to ex, then every result checked; frees ex. Returns tasks/s. */
-double submit_wait_all(cf_executor *ex, long n)
+double submit_wait_all(cf_executor *ex, long n) { return submit_wait_fn(ex, n, triv); }
+
+double submit_wait_fn(cf_executor *ex, long n, cf_fn fn)
 {
     check(ex != NULL, "executor");
     cf_future **fs = malloc((size_t)n * sizeof *fs);
     double t0 = now();
     for (intptr_t i = 0; i < n; i++)
-        fs[i] = cf_submit(ex, triv, (void *)i);
+        fs[i] = cf_submit(ex, fn, (void *)i);
     intptr_t sum = 0;
     for (intptr_t i = 0; i < n; i++) {
         void *v;
@@ -640,6 +667,11 @@ int main(int argc, char **argv)
         reps = 5;
     if (argc > 2)
         filter = argv[2];
+    if (!strcmp(filter, "--scaling")) {
+        filter = "";
+        scaling_figures();
+        return 0;
+    }
     figure("thread pool: 1M trivial tasks, submit then wait all, 2 workers", "cfutures", "tasks/s", cf_pool_tasks);
     figure("thread pool: 1M trivial tasks, submit then wait all, 2 workers", "GThreadPool", "tasks/s", glib_pool_tasks);
     figure("thread pool: 1M trivial tasks, submit then wait all, 2 workers", "naive mutex+condvar pool", "tasks/s", naive_pool_tasks);

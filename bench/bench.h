@@ -15,12 +15,20 @@ void   check(bool ok, const char *what);
 int    cmp_double(const void *a, const void *b);
 /* Runs fn reps times after one warm-up; prints the TSV row (median, min, max). */
 void   figure(const char *fig, const char *impl, const char *unit, double (*fn)(void));
+/* Two implementations of one figure, their repetitions interleaved (a, b, a, b...: drift on a
+ * shared machine hits both alike); prints both rows, b's with an eighth column, the median of
+ * the per-repetition ratios a/b (bench/report.py prefers it to the ratio of medians). The
+ * medians go to *ma and *mb. */
+void   figure_pair(const char *fig, const char *unit, const char *impl_a, double (*a)(void),
+                   const char *impl_b, double (*b)(void), double *ma, double *mb);
 double pct(double p);                   /* percentile of lat_p, in microseconds */
 void   dump_latency(const char *impl);  /* lat_p to $CF_BENCH_DATA/latency_<impl>.dat */
 
 #include <cfutures.h>
 /* n trivial tasks submitted to ex, then every result checked; frees ex. Returns tasks/s. */
 double submit_wait_all(cf_executor *ex, long n);
+/* The same with task fn (which must return its argument). */
+double submit_wait_fn(cf_executor *ex, long n, cf_fn fn);
 /* LAT_SAMPLES submit->result round trips on ex, each on an idle pool, into lat_p; frees ex.
  * Called in a coroutine, its sleeps and waits suspend the coroutine (bench_loop.c). */
 void   latency_samples(cf_executor *ex);
@@ -28,5 +36,6 @@ void   latency_samples(cf_executor *ex);
 void   process_pool_figures(void);      /* bench_process.c */
 void   loop_figures(void);              /* bench_loop.c */
 void   sync_figures(void);              /* bench_sync.c */
+void   scaling_figures(void);           /* bench_scaling.c: bench/run --scaling */
 
 #endif
