@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <urcu/arch.h>
 
@@ -19,19 +18,12 @@ static int     workers;
 static int64_t task_ns;
 static long    ntasks;
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void spin(void)
 {
     if (!task_ns)
         return;
-    int64_t end = mono_ns() + task_ns;
-    while (mono_ns() < end)
+    double end = now() + (double)task_ns * 1e-9;
+    while (now() < end)
         caa_cpu_relax();
 }
 
