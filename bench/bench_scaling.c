@@ -7,8 +7,6 @@
  * workers, for tasks long enough to hide the queue). docs/performance.md says what to expect. */
 #include <glib.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 #include <urcu/arch.h>
 
