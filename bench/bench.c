@@ -24,8 +24,7 @@
 #include "naive_pool.h"
 #include "naive_queue.h"
 
-int reps = 5;
-static const char *filter = "";
+int reps = 7;
 
 double now(void)
 {
@@ -46,45 +45,6 @@ int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
-}
-
-/* Runs fn reps times (after one warm-up) and prints median, min, max. */
-void figure(const char *fig, const char *impl, const char *unit, double (*fn)(void))
-{
-    if (!strstr(fig, filter))
-        return;
-    double v[64];
-    fn();
-    for (int i = 0; i < reps; i++)
-        v[i] = fn();
-    qsort(v, (size_t)reps, sizeof *v, cmp_double);
-    printf("%s\t%s\t%.6g\t%.6g\t%.6g\t%s\t%d\n", fig, impl, v[reps / 2], v[0], v[reps - 1], unit, reps);
-    fflush(stdout);
-}
-
-void figure_pair(const char *fig, const char *unit, const char *impl_a, double (*a)(void),
-                 const char *impl_b, double (*b)(void), double *ma, double *mb)
-{
-    *ma = *mb = 0;
-    if (!strstr(fig, filter))
-        return;
-    double va[64], vb[64], ratio[64];
-    a();
-    b();
-    for (int i = 0; i < reps; i++) {
-        va[i] = a();
-        vb[i] = b();
-        ratio[i] = vb[i] > 0 ? va[i] / vb[i] : 0;
-    }
-    qsort(va, (size_t)reps, sizeof *va, cmp_double);
-    qsort(vb, (size_t)reps, sizeof *vb, cmp_double);
-    qsort(ratio, (size_t)reps, sizeof *ratio, cmp_double);
-    printf("%s\t%s\t%.6g\t%.6g\t%.6g\t%s\t%d\n", fig, impl_a, va[reps / 2], va[0], va[reps - 1], unit, reps);
-    printf("%s\t%s\t%.6g\t%.6g\t%.6g\t%s\t%d\t%.6g\n", fig, impl_b, vb[reps / 2], vb[0], vb[reps - 1], unit,
-           reps, ratio[reps / 2]);
-    fflush(stdout);
-    *ma = va[reps / 2];
-    *mb = vb[reps / 2];
 }
 
 /* ---- thread pools: N trivial tasks submitted, then all waited for, 2 workers ---- */
@@ -664,14 +624,13 @@ int main(int argc, char **argv)
     if (argc > 1)
         reps = atoi(argv[1]);
     if (reps < 1 || reps > 63)
-        reps = 5;
-    if (argc > 2)
-        filter = argv[2];
-    if (!strcmp(filter, "--scaling")) {
-        filter = "";
+        reps = 7;
+    if (argc > 2 && !strcmp(argv[2], "--scaling")) {
         scaling_figures();
         return 0;
     }
+    if (argc > 2)
+        bench_filter = argv[2];
     figure("thread pool: 1M trivial tasks, submit then wait all, 2 workers", "cfutures", "tasks/s", cf_pool_tasks);
     figure("thread pool: 1M trivial tasks, submit then wait all, 2 workers", "GThreadPool", "tasks/s", glib_pool_tasks);
     figure("thread pool: 1M trivial tasks, submit then wait all, 2 workers", "naive mutex+condvar pool", "tasks/s", naive_pool_tasks);
@@ -693,10 +652,12 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof scale / sizeof *scale; i++) {
         char name[128];
         snprintf(name, sizeof name, "scaling: 1M trivial tasks, %d worker%s", scale[i], scale[i] > 1 ? "s" : "");
+        figures_flush();                 /* the pending group reads WORKERS */
         WORKERS = scale[i];
         figure(name, "cfutures", "tasks/s", cf_pool_tasks);
         figure(name, "GThreadPool", "tasks/s", glib_pool_tasks);
     }
+    figures_flush();
     WORKERS = 2;
     static const struct { const char *name; double (*cf)(void), (*p2)(void), (*sp)(void); } sizes[] = {
         { "ipc: 256 MiB in 64 B messages, 2 processes", cf_pipe_64, pipe2_64, sock_64 },
@@ -716,5 +677,6 @@ int main(int argc, char **argv)
     process_pool_figures();
     loop_figures();
     sync_figures();
+    figures_flush();
     return 0;
 }

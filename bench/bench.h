@@ -13,8 +13,13 @@ extern double lat_p[LAT_SAMPLES];
 double now(void);
 void   check(bool ok, const char *what);
 int    cmp_double(const void *a, const void *b);
-/* Runs fn reps times after one warm-up; prints the TSV row (median, min, max). */
+extern const char *bench_filter;        /* only figures whose name contains it run */
+/* Adds fn to the figure's group (figure.c): consecutive calls with one figure name are run
+ * together, repetitions interleaved, when the next name comes or at figures_flush(); prints a
+ * TSV row each (median, min, max; peers: the median ratio of pairs with cfutures). */
 void   figure(const char *fig, const char *impl, const char *unit, double (*fn)(void));
+/* Runs the pending group now: before changing anything its functions read, and at the end. */
+void   figures_flush(void);
 /* Two implementations of one figure, their repetitions interleaved (a, b, a, b...: drift on a
  * shared machine hits both alike); prints both rows, b's with an eighth column, the median of
  * the per-repetition ratios a/b (bench/report.py prefers it to the ratio of medians). The
