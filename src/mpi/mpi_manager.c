@@ -42,20 +42,6 @@
 
 /* ---- completing futures ---- */
 
-/* Completes a future of ours and drops our reference; counted first (whoever sees it done sees
- * it counted). msg (malloc'd or NULL) goes to the future. */
-static void finish(cf__mpi_pool *p, cf_future *f, cf_state to, int err, void *value, char *msg,
-                   size_t blen)
-{
-    cf__intake_release_hold(&p->in, f);
-    atomic_fetch_add_explicit(to == CF_CANCELLED ? &p->cancelled : err ? &p->failed : &p->completed,
-                              1, memory_order_relaxed);
-    if (cf__future_complete_owner(f, to, err, value, msg, blen) != 0 && f->kind == CF__KIND_BYTES &&
-        !err)
-        free(value);
-    cf_future_unref(f);
-}
-
 /* Fails a future we still hold (queued or out), unless it is done already. */
 static void fail(cf__mpi_pool *p, cf_future *f, int err, char *msg)
 {
@@ -64,7 +50,7 @@ static void fail(cf__mpi_pool *p, cf_future *f, int err, char *msg)
         cf_future_unref(f);
         return;
     }
-    finish(p, f, CF_FINISHED, err, NULL, msg, 0);
+    cf__intake_finish(&p->in, f, CF_FINISHED, err, NULL, msg, 0);
 }
 
 /* Takes rank w's oldest task off its ring. */
@@ -133,7 +119,7 @@ static char *broken_text(cf__mpi_pool *p)
 
 static bool intake(cf__mpi_pool *p)
 {
-    if (!p->sealed && atomic_load(&p->in.closed) && atomic_load(&p->in.inflight) == 0)
+    if (!p->sealed && cf__intake_sealed(&p->in))
         p->sealed = true;                /* from here on the queue only drains */
     cf_future *f = cf__intake_next(&p->in);
     if (!f)
@@ -161,7 +147,7 @@ static bool apply(cf__mpi_pool *p, cf__mrank *w, const unsigned char *b, size_t 
         if (!w->told[w->low % CF__MP_K])
             return false;                /* skipped without being told */
         take_oldest(p, w);
-        finish(p, f, CF_CANCELLED, ECANCELED, NULL, NULL, 0);
+        cf__intake_finish(&p->in, f, CF_CANCELLED, ECANCELED, NULL, NULL, 0);
         return true;
     }
     if (!cf__wire_result_fits(&r, cf__remote_kind(f), cf__remote_items(f)))
@@ -171,7 +157,7 @@ static bool apply(cf__mpi_pool *p, cf__mrank *w, const unsigned char *b, size_t 
     void *value;
     size_t blen;
     int err = cf__remote_outcome(f, &r, &msg, &value, &blen);
-    finish(p, f, CF_FINISHED, err, value, msg, blen);
+    cf__intake_finish(&p->in, f, CF_FINISHED, err, value, msg, blen);
     return true;
 }
 

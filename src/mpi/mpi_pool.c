@@ -38,12 +38,7 @@ static bool on_manager(cf__mpi_pool *p)
 
 static void on_left_pending(cf__owner *o, cf_future *f, cf_state to, int err)
 {
-    cf__mpi_pool *p = cf__container_of(o, cf__mpi_pool, owner);
-    if (to == CF_CANCELLED)
-        atomic_fetch_add_explicit(&p->cancelled, 1, memory_order_relaxed);
-    else
-        atomic_fetch_add_explicit(err ? &p->failed : &p->completed, 1, memory_order_relaxed);
-    cf__intake_drop_hold(&p->in, f);
+    cf__intake_left_pending(&cf__container_of(o, cf__mpi_pool, owner)->in, f, to, err);
 }
 
 static bool cancel_running(cf__owner *o, cf_future *f)
@@ -115,9 +110,9 @@ static void mp_terminate(cf_executor *ex)
 static void mp_stats(cf_executor *ex, cf_pool_stats *out)
 {
     cf__mpi_pool *p = (cf__mpi_pool *)ex;
-    out->completed = atomic_load(&p->completed);
-    out->failed = atomic_load(&p->failed);
-    out->cancelled = atomic_load(&p->cancelled);
+    out->completed = atomic_load(&p->in.completed);
+    out->failed = atomic_load(&p->in.failed);
+    out->cancelled = atomic_load(&p->in.cancelled);
     size_t gone = out->completed + out->failed + out->cancelled;
     size_t submitted = atomic_load(&p->in.submitted), running = atomic_load(&p->running);
     size_t left = submitted > gone ? submitted - gone : 0;

@@ -77,7 +77,7 @@ typedef struct cf__mpi_pool {
     atomic_bool cancel_futures, terminating;
     atomic_bool cancel_poke;         /* a RUNNING future was cancelled: the manager looks */
 
-    alignas(64) _Atomic size_t completed, failed, cancelled, running;
+    alignas(64) _Atomic size_t running;  /* tasks out on the ranks */
 
     cf__life    life;                /* intake.h: the user's handle and the manager's */
     pthread_t   mgr, mgr_self;

@@ -2,6 +2,7 @@
 /* intake.c: submissions to an executor with a manager thread (intake.h). */
 #include <errno.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "../common/doorbell.h"
@@ -15,6 +16,9 @@ int cf__intake_init(cf__intake *in, size_t max_pending)
     atomic_init(&in->inflight, 0);
     atomic_init(&in->closed, 0);
     atomic_init(&in->mgr_sleeping, 0);
+    atomic_init(&in->completed, 0);
+    atomic_init(&in->failed, 0);
+    atomic_init(&in->cancelled, 0);
     cf__backlog_init(&in->backlog, max_pending);
     in->doorbell = cf__bell_open();
     return in->doorbell < 0 ? errno : 0;
@@ -118,6 +122,34 @@ bool cf__intake_mark_running(cf__intake *in, cf_future *f)
     cf__intake_drop_hold(in, f);
     cf__lock_release(&f->lock);
     return pending;
+}
+
+static void count(cf__intake *in, cf_state to, int err)
+{
+    atomic_fetch_add_explicit(to == CF_CANCELLED ? &in->cancelled : err ? &in->failed : &in->completed,
+                              1, memory_order_relaxed);
+}
+
+void cf__intake_left_pending(cf__intake *in, cf_future *f, cf_state to, int err)
+{
+    count(in, to, err);
+    cf__intake_drop_hold(in, f);
+}
+
+void cf__intake_finish(cf__intake *in, cf_future *f, cf_state to, int err, void *value,
+                       char *msg, size_t blen)
+{
+    cf__intake_release_hold(in, f);
+    count(in, to, err);
+    if (cf__future_complete_owner(f, to, err, value, msg, blen) != 0 && f->kind == CF__KIND_BYTES &&
+        !err)
+        free(value);     /* it was completed meanwhile (defensive: only the executor completes it) */
+    cf_future_unref(f);
+}
+
+bool cf__intake_sealed(cf__intake *in)
+{
+    return atomic_load(&in->closed) && atomic_load(&in->inflight) == 0;
 }
 
 cf_future *cf__intake_next(cf__intake *in)

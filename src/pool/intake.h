@@ -40,6 +40,8 @@ typedef struct cf__intake {
     cf__backlog      backlog;
     alignas(64) _Atomic uint32_t mgr_sleeping;
     int              doorbell;       /* -1 until opened */
+    /* How the executor's futures ended (cf_executor_stats), counted before each is published. */
+    alignas(64) _Atomic size_t completed, failed, cancelled;
 } cf__intake;
 
 /* CF__SHARED: what libcfutures exports of its internals for libcfutures_mpi (common/export.h). */
@@ -68,6 +70,16 @@ CF__SHARED void       cf__intake_release_hold(cf__intake *in, cf_future *f);
 /* f's task started: f turns RUNNING if it is still PENDING, and gives back its max_pending slot,
  * under one hold of f->lock. True if it was PENDING (false: it was cancelled meanwhile). */
 CF__SHARED bool       cf__intake_mark_running(cf__intake *in, cf_future *f);
+/* The executor's owner hook (cf__owner.left_pending): f left PENDING by a cancel or a result set
+ * from outside; counted, and its max_pending slot given back (f->lock held). */
+CF__SHARED void       cf__intake_left_pending(cf__intake *in, cf_future *f, cf_state to, int err);
+/* Completes f as the executor (to: CF_FINISHED, or CF_CANCELLED for a task that never ran), its
+ * max_pending slot back and counted first, so whoever sees it done sees it counted; then drops
+ * the executor's reference. msg (malloc'd or NULL) goes to the future. */
+CF__SHARED void       cf__intake_finish(cf__intake *in, cf_future *f, cf_state to, int err,
+                                        void *value, char *msg, size_t blen);
+/* Closed, and no submit past its closed check: from now on the queue only drains. */
+CF__SHARED bool       cf__intake_sealed(cf__intake *in);
 /* The next queued future (its reference passes to the caller), or NULL. Manager only. */
 CF__SHARED cf_future *cf__intake_next(cf__intake *in);
 /* The queue is empty (no submit enqueued since the last cf__intake_next that found none). */

@@ -40,7 +40,7 @@ bool cf__pm_take_back(cf__process_pool *p, cf_future *f)
 bool cf__pm_intake(cf__mgr *m)
 {
     cf__process_pool *p = m->p;
-    if (!m->sealed && atomic_load(&p->in.closed) && atomic_load(&p->in.inflight) == 0)
+    if (!m->sealed && cf__intake_sealed(&p->in))
         m->sealed = true;                /* from here on the queue only drains */
     cf_future *f = cf__intake_next(&p->in);
     if (!f)

@@ -61,14 +61,10 @@
 /* ---- completing futures ---- */
 
 /* Completes a future the pool ran (or failed for a reason of its own), then drops the pool's
- * reference. Counted first: whoever sees it done sees it counted. */
+ * reference (intake.h). */
 void cf__pm_finish(cf__process_pool *p, cf_future *f, int err, void *value, char *msg, size_t blen)
 {
-    cf__intake_release_hold(&p->in, f);
-    atomic_fetch_add_explicit(err ? &p->failed : &p->completed, 1, memory_order_relaxed);
-    if (cf__future_complete_owner(f, CF_FINISHED, err, value, msg, blen) != 0 && f->kind == CF__KIND_BYTES && !err)
-        free(value);     /* it was completed meanwhile (defensive: only the pool completes it) */
-    cf_future_unref(f);
+    cf__intake_finish(&p->in, f, CF_FINISHED, err, value, msg, blen);
 }
 
 /* Fails a future that never reached a worker (broken pool). */

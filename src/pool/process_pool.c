@@ -34,12 +34,7 @@ bool cf__pp_on_manager(cf__process_pool *p)
 
 static void on_left_pending(cf__owner *o, cf_future *f, cf_state to, int err)
 {
-    cf__process_pool *p = cf__container_of(o, cf__process_pool, owner);
-    if (to == CF_CANCELLED)
-        atomic_fetch_add_explicit(&p->cancelled, 1, memory_order_relaxed);
-    else
-        atomic_fetch_add_explicit(err ? &p->failed : &p->completed, 1, memory_order_relaxed);
-    cf__intake_drop_hold(&p->in, f);
+    cf__intake_left_pending(&cf__container_of(o, cf__process_pool, owner)->in, f, to, err);
 }
 
 bool cf__pp_revoke(cf__process_pool *p, cf_future *f)
@@ -136,9 +131,9 @@ static void pp_stats(cf_executor *ex, cf_pool_stats *out)
     size_t running = 0;
     for (int i = 0; i < p->max_workers; i++)
         running += atomic_load_explicit(&p->slots[i].started, memory_order_relaxed) != 0;
-    out->completed = atomic_load(&p->completed);
-    out->failed = atomic_load(&p->failed);
-    out->cancelled = atomic_load(&p->cancelled);
+    out->completed = atomic_load(&p->in.completed);
+    out->failed = atomic_load(&p->in.failed);
+    out->cancelled = atomic_load(&p->in.cancelled);
     size_t gone = out->completed + out->failed + out->cancelled;
     size_t submitted = atomic_load(&p->in.submitted);
     out->running = running < submitted - gone ? running : (submitted > gone ? submitted - gone : 0);

@@ -95,7 +95,6 @@ struct cf__process_pool {
     atomic_bool      cancel_futures, terminating;
 
     /* Counters (the manager and the future hooks). */
-    alignas(64) _Atomic size_t completed, failed, cancelled;
     _Atomic int live;
 
     /* Lifetime (intake.h); the manager says it started with a latch (threads and coroutines
