@@ -124,13 +124,17 @@ static cf_future *tp_submit(cf_executor *ex, cf_fn fn, void *arg, int kind, cons
     /* Publishes fn/arg to the worker (its acquire load of word): cds_wfcq lives in an
      * uninstrumented library, so ThreadSanitizer needs this edge spelled out. */
     atomic_store_explicit(&f->word, CF_PENDING, memory_order_release);
+    /* An idle worker's token is claimed before the enqueue: claimed after it, the worker could
+     * take the task and its own token back in between, and this submit would find no token and
+     * start a thread nobody needs. */
+    bool covered = cf__pool_claim_idle(p);
     /* The enqueue is an xchg that liburcu documents as a full memory barrier: it orders the
      * enqueue before the loads of who sleeps (the Dekker pair with park()). */
     cds_wfcq_enqueue(&p->qhead, &p->qtail, &f->qnode);
-    /* Queue first, then find a thread for it, as Python does: a worker that breaks the pool in
+    /* Queue first, then start a thread for it, as Python does: a worker that breaks the pool in
      * its initializer then fails this future rather than this call. Spawning inside the inflight
      * window is allowed even when closing: the closer waits, then sees the thread to join. */
-    if (!cf__pool_claim_idle(p) && atomic_load_explicit(&p->live, memory_order_relaxed) < p->max_workers) {
+    if (!covered && atomic_load_explicit(&p->live, memory_order_relaxed) < p->max_workers) {
         int r = spawn(p);
         if (r && atomic_load(&p->live) == 0) {
             /* No thread at all can run it: fail it (counted) and report, nothing is lost. The

@@ -17,7 +17,9 @@
  * - Idle tokens (thread_pool.h): a worker about to complete a task with the queue empty puts
  *   its token down *before* the completion, so a caller woken by that completion who submits
  *   again finds it and starts no thread (CPython's gh-117344 race); it takes the token back if it
- *   finds more work after all.
+ *   finds more work after all, unless a submit claimed it first. Submits claim before they
+ *   enqueue, so a worker can never take a task and its token back between a submit's enqueue
+ *   and its claim (that submit would then start a second thread for nothing).
  * - Counters are updated before a future's state is published, so whoever sees a future done
  *   also sees it counted in cf_executor_stats (the completion's release orders them).
  * - Lifetime: the pool is reference-counted: the user's handle plus one per live worker. A
