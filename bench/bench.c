@@ -271,10 +271,11 @@ typedef struct qbench {
     cf_lfqueue       *lf;
     cf_queue         *q;
     naive_queue       nq;
-    struct cds_wfcq_head head;
-    struct cds_wfcq_tail tail;
-    struct cds_wfcq_node *nodes;
-    _Atomic long      consumed;
+    _Alignas(64) struct cds_wfcq_head head;   /* consumers' and producers' words apart */
+    _Alignas(64) struct cds_wfcq_tail tail;
+    _Alignas(64) struct cds_wfcq_node *nodes;
+    _Alignas(64) _Atomic long consumed;   /* a line of its own: consumers write it as they */
+    char              pad[64];             /* poll, producers must not share it */
     _Atomic intptr_t  sum;
     _Atomic int       producers_left;
     pthread_barrier_t start;
@@ -311,6 +312,7 @@ static void *q_cons(void *arg)
 {
     qarg *a = arg;
     intptr_t sum = 0;
+    long mine = 0, n = NITEMS / QB.producers * QB.producers;
     pthread_barrier_wait(&QB.start);
     for (;;) {
         void *v;
@@ -330,12 +332,14 @@ static void *q_cons(void *arg)
                 if (got)
                     v = (void *)(intptr_t)(n - QB.nodes + 1);
             }
-            if (!got) {
-                if (atomic_load_explicit(&QB.consumed, memory_order_relaxed) >= NITEMS)
+            if (!got) {            /* these queues never block: consumers poll; the local
+                                    * count is published on an empty poll only */
+                if (atomic_fetch_add_explicit(&QB.consumed, mine, memory_order_relaxed) + mine >= n)
                     break;
-                continue;          /* these queues never block: consumers poll */
+                mine = 0;
+                continue;
             }
-            atomic_fetch_add_explicit(&QB.consumed, 1, memory_order_relaxed);
+            mine++;
         }
         sum += (intptr_t)v;
     }
@@ -641,9 +645,11 @@ int main(int argc, char **argv)
     figure("thread pool: idle-pool submit->result latency p99", "cfutures", "us", cf_lat_p99);
     figure("thread pool: idle-pool submit->result latency p99", "GThreadPool", "us", glib_lat_p99);
     figure("queue: cf_lfqueue 1P1C, 4M items", "cfutures", "items/s", lf_1p1c);
-    figure("queue: cf_lfqueue 1P1C, 4M items", "raw cds_wfcq", "items/s", wfcq_1p1c);
+    figure("queue: cf_lfqueue 1P1C, 4M items", "raw cds_wfcq, inlined, preallocated, unlocked consumer", "items/s", wfcq_best_1p1c);
+    figure("queue: cf_lfqueue 1P1C, 4M items", "raw cds_wfcq through liburcu.so, locked consumer", "items/s", wfcq_1p1c);
     figure("queue: cf_lfqueue 2P2C, 4M items", "cfutures", "items/s", lf_2p2c);
-    figure("queue: cf_lfqueue 2P2C, 4M items", "raw cds_wfcq", "items/s", wfcq_2p2c);
+    figure("queue: cf_lfqueue 2P2C, 4M items", "raw cds_wfcq, inlined, preallocated, locked consumers", "items/s", wfcq_best_2p2c);
+    figure("queue: cf_lfqueue 2P2C, 4M items", "raw cds_wfcq through liburcu.so, locked consumers", "items/s", wfcq_2p2c);
     figure("queue: cf_queue bounded 1024 2P2C, 4M items", "cfutures", "items/s", cfq_2p2c);
     figure("queue: cf_queue bounded 1024 2P2C, 4M items", "naive mutex+condvar queue", "items/s", naive_2p2c);
     /* Scaling: the same 1M-task figure with 1, 2, 4 and 8 workers (2 CPUs here: past 2, more

@@ -42,5 +42,7 @@ void   process_pool_figures(void);      /* bench_process.c */
 void   loop_figures(void);              /* bench_loop.c */
 void   sync_figures(void);              /* bench_sync.c */
 void   scaling_figures(void);           /* bench_scaling.c: bench/run --scaling */
+double wfcq_best_1p1c(void);          /* bench_wfcq.c: raw cds_wfcq at its best */
+double wfcq_best_2p2c(void);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* test_lfqueue.c: cf_lfqueue: FIFO order, empty/EAGAIN, NULL items, bad input, node recycling
- * across threads, and an N x M stress with tagged items: each arrives exactly once and every
+/* test_lfqueue.c: cf_lfqueue: FIFO order (across the consumers' batch refills), empty/EAGAIN,
+ * NULL items, bad input, the items left at free, node recycling across threads, and an N x M stress with tagged items: each arrives exactly once and every
  * producer's items arrive in the order it pushed them. */
 #include <sched.h>
 #include <sys/wait.h>
@@ -32,6 +32,61 @@ START_TEST(fifo_and_empty)
         cf_lfqueue_push(q, q);                            /* left in the queue at free */
     cf_lfqueue_free(q);
     cf_lfqueue_free(NULL);
+}
+END_TEST
+
+static _Atomic int freed_items;
+static void count_free(void *item) { (void)item; atomic_fetch_add(&freed_items, 1); }
+
+/* Items left at free, some already moved into the consumers' batch (the first pop moves up to a
+ * batch behind the item it takes) and some still on the producers' list: each goes to the item
+ * destructor once, and empty() sees the batch's items. */
+START_TEST(left_items_are_freed)
+{
+    cf_lfqueue *q = cf_lfqueue_new();
+    ck_assert_int_eq(cf_lfqueue_set_item_free(q, count_free), 0);
+    for (intptr_t i = 0; i < 500; i++)
+        ck_assert_int_eq(cf_lfqueue_push(q, (void *)i), 0);
+    void *v;
+    ck_assert_int_eq(cf_lfqueue_pop(q, &v), 0);
+    ck_assert_ptr_eq(v, (void *)0);
+    ck_assert(!cf_lfqueue_empty(q));
+    for (intptr_t i = 1; i < 200; i++) {                  /* drains the batch, refills it */
+        ck_assert_int_eq(cf_lfqueue_pop(q, &v), 0);
+        ck_assert_ptr_eq(v, (void *)i);
+    }
+    atomic_store(&freed_items, 0);
+    cf_lfqueue_free(q);
+    ck_assert_int_eq(atomic_load(&freed_items), 300);
+    ck_assert_int_eq(cf_lfqueue_set_item_free(NULL, count_free), EINVAL);
+}
+END_TEST
+
+/* Pushes interleaved with pops so that the batch runs out again and again with the list holding
+ * 0, 1 or a few items: FIFO throughout, and empty() exactly when everything pushed was popped. */
+START_TEST(fifo_across_refills)
+{
+    cf_lfqueue *q = cf_lfqueue_new();
+    intptr_t pushed = 0, popped = 0;
+    uint32_t seed = 5;
+    for (int round = 0; round < 20000; round++) {
+        int n = (int)(rnd(&seed) % 300);
+        for (int i = 0; i < n; i++)
+            ck_assert_int_eq(cf_lfqueue_push(q, (void *)pushed++), 0);
+        int m = (int)(rnd(&seed) % 300);
+        for (int i = 0; i < m; i++) {
+            void *v;
+            int r = cf_lfqueue_pop(q, &v);
+            if (popped == pushed) {
+                ck_assert_int_eq(r, EAGAIN);
+                break;
+            }
+            ck_assert_int_eq(r, 0);
+            ck_assert_ptr_eq(v, (void *)popped++);
+        }
+        ck_assert(cf_lfqueue_empty(q) == (popped == pushed));
+    }
+    cf_lfqueue_free(q);
 }
 END_TEST
 
@@ -138,8 +193,8 @@ END_TEST
 START_TEST(stress_8x1) { run_lf(8, 1, cf_scaled(400000)); }
 END_TEST
 
-/* fork() while other threads churn queues: the child must be able to use queues (the node
- * depot's lock is held across fork by pthread_atfork handlers, so it is never inherited locked). */
+/* fork() while other threads churn queues: the child must be able to use new queues (the node
+ * cache has no lock and its slabs and stash are the child's copies). */
 static _Atomic bool churn_stop;
 static void *churn(void *arg)
 {
@@ -195,6 +250,8 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, fifo_and_empty);
     tcase_add_test(tc, bad_input);
+    tcase_add_test(tc, left_items_are_freed);
+    tcase_add_test(tc, fifo_across_refills);
     tcase_add_test(tc, fork_while_churning);
     suite_add_tcase(s, tc);
     TCase *st = tcase_create("stress");

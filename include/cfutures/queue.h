@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /** @file
  * Queues between threads.
- *  - cf_lfqueue: unbounded multi-producer multi-consumer queue of pointers, lock-free for
- *    producers (liburcu's wait-free cds_wfcq), non-blocking for everyone: push never waits,
- *    pop returns EAGAIN when empty. Nodes are carved from per-thread slabs (one malloc per ~8,000
- *    pushes), freed whole once consumed.
+ *  - cf_lfqueue: unbounded multi-producer multi-consumer queue of pointers, non-blocking for
+ *    everyone: a push is one atomic exchange (wait-free), a pop takes the next item of a batch
+ *    with one compare-and-swap and refills the batch under a short lock once per 128 items;
+ *    pop returns EAGAIN when empty. Nodes are carved from per-thread slabs (one per ~8,000
+ *    pushes), which go back to a small process-wide stash for reuse once consumed.
  *  - cf_queue: a blocking queue with Python's queue.Queue semantics: FIFO (bounded or not),
  *    LIFO, priority; put/get with timeouts, task_done/join, and shutdown as in Python 3.13.
  *
@@ -42,7 +43,8 @@ CF_EXTERN cf_lfqueue *cf_lfqueue_new(void);
 /** Appends item (any pointer, NULL included). Wait-free except when a node must be allocated.
  * 0 | ENOMEM | EINVAL (NULL q). */
 CF_EXTERN int   cf_lfqueue_push(cf_lfqueue *q, void *item);
-/** Takes the oldest item. Never sleeps; consumers serialize on a short internal lock.
+/** Takes the oldest item. Never sleeps: lock-free while the consumers' batch holds items; the
+ * consumer that finds it used up refills it under a short lock (held for up to 129 nodes).
  * 0 | EAGAIN when empty (a push still in progress may count as not there yet) | EINVAL. */
 CF_EXTERN int   cf_lfqueue_pop(cf_lfqueue *q, void **item);
 /** A snapshot: true when no item is there. NULL q reads as empty. */

@@ -1,32 +1,67 @@
 /* SPDX-License-Identifier: MIT */
-/* lfqueue.c: cf_lfqueue, an unbounded MPMC queue of pointers over liburcu's cds_wfcq.
- * Producers enqueue with one xchg (wait-free); consumers serialize on the head's mutex for a few
- * instructions (cds_wfcq requires mutual exclusion among dequeuers); nothing here waits for items.
- * cds_wfcq_dequeue_blocking checks for empty under the lock, as a raw cds_wfcq user would.
- * The item is published through the node with release/acquire (see node_cache.h). Nodes come
- * from and go back to node_cache.c. */
+/* lfqueue.c: cf_lfqueue, an unbounded MPMC queue of pointers: producers push onto an intrusive
+ * MPSC list (mpsc.h: one xchg, wait-free), consumers take items from a batch without a lock.
+ *
+ * Design notes.
+ * - The batch: up to BATCH items moved off the list, in order, into an array inside the queue,
+ *   with one word `state` = generation | next index | count. A consumer takes item `next` with
+ *   one CAS of state (next + 1); nothing else is written per pop, so a consumer that keeps up
+ *   pays one uncontended CAS per item and no lock. Items are never held by a thread: whatever
+ *   is in the batch is the queue's, any consumer takes it, cf_lfqueue_free frees it.
+ * - The refill: a consumer that finds the batch used up takes `refill_lock` (a mutex: the only
+ *   lock, taken once per batch; the list's single-consumer side is what it guards), checks that
+ *   nobody refilled meanwhile, pops up to BATCH + 1 nodes, keeps the first item for itself and
+ *   publishes the rest as the next generation. When the list holds one item only (a consumer
+ *   that keeps up with its producers), that item is returned without touching the batch.
+ * - Why a reader may read a slot it then does not get: a consumer reads state (acquire), then
+ *   batch[next] (relaxed, atomic), then CASes state. The refill writes slots only after it has
+ *   seen the batch used up, i.e. after every CAS of the old generation, and publishes with a
+ *   release store of a new generation, so a CAS that succeeds proves the slot it read was not
+ *   rewritten since (the generation is 48 bits: it would take 2^48 refills during one pop to
+ *   come back). A stale read is of memory the queue owns for its lifetime: no use after free.
+ * - Empty: the batch used up and the list empty (tail == stub), read without the lock or any
+ *   RMW, so polling an empty queue costs two loads.
+ * - Order: FIFO. The batch holds the oldest items and is refilled only when used up.
+ * - Memory: nodes from node_cache.c, freed to it by the refill. */
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "cfutures/queue.h"
 #include "../common/list.h"
 #include "node_cache.h"
 
+enum { BATCH = 128 };
+
+/* state: generation (bits 16-63) | next (bits 8-15) | count (bits 0-7). */
+#define ST_NEXT1          ((uint64_t)1 << 8)
+#define ST_GEN1           ((uint64_t)1 << 16)
+#define ST_NEXT(s)        ((unsigned)((s) >> 8) & 0xff)
+#define ST_COUNT(s)       ((unsigned)(s) & 0xff)
+
 struct cf_lfqueue {
-    struct cds_wfcq_head head;   /* consumers' side, with the dequeue mutex */
-    char                 pad[64];
-    struct cds_wfcq_tail tail;   /* producers' side */
-    cf_free_fn           item_free;   /* for the items left at free; set before sharing */
+    cf__mpsc          list;                   /* producers' tail, then the refill's head */
+    char              pad1[64];
+    _Atomic uint64_t  state;                  /* consumers' word */
+    _Atomic(void *)   batch[BATCH];
+    char              pad2[64];
+    pthread_mutex_t   refill_lock;            /* guards list's consumer side */
+    cf_free_fn        item_free;              /* for the items left at free; set before sharing */
 };
 
 CF_EXTERN cf_lfqueue *cf_lfqueue_new(void)
 {
-    cf_lfqueue *q = malloc(sizeof *q);
+    cf_lfqueue *q = aligned_alloc(64, (sizeof(cf_lfqueue) + 63) / 64 * 64);
     if (!q) {
         errno = ENOMEM;
         return NULL;
     }
-    cds_wfcq_init(&q->head, &q->tail);
+    cf__mpsc_init(&q->list);
+    atomic_init(&q->state, 0);
+    for (int i = 0; i < BATCH; i++)
+        atomic_init(&q->batch[i], NULL);
+    pthread_mutex_init(&q->refill_lock, NULL);
     q->item_free = NULL;
     return q;
 }
@@ -38,9 +73,43 @@ CF_EXTERN int cf_lfqueue_push(cf_lfqueue *q, void *item)
     cf__lfnode *n = cf__lfnode_get();
     if (!n)
         return ENOMEM;
-    n->node.next = NULL;     /* cds_wfcq_node_init, without a call into liburcu */
-    atomic_store_explicit(&n->item, item, memory_order_release);
-    cds_wfcq_enqueue(&q->head, &q->tail, &n->node);
+    n->item = item;
+    cf__mpsc_push(&q->list, &n->node);
+    return 0;
+}
+
+/* The next item off the list, under refill_lock: false when none is there yet. */
+static bool list_take(cf_lfqueue *q, void **item)
+{
+    cf__mpsc_node *node = cf__mpsc_pop(&q->list);
+    if (!node || node == CF__MPSC_BUSY)
+        return false;
+    cf__lfnode *n = cf__container_of(node, cf__lfnode, node);
+    *item = n->item;
+    cf__lfnode_put(n);
+    return true;
+}
+
+/* With the batch used up: takes the oldest item and moves the next ones into the batch. */
+static int refill(cf_lfqueue *q, uint64_t seen, void **item)
+{
+    pthread_mutex_lock(&q->refill_lock);
+    uint64_t s = atomic_load_explicit(&q->state, memory_order_relaxed);
+    if (s != seen) {                           /* another consumer refilled */
+        pthread_mutex_unlock(&q->refill_lock);
+        return EINTR;
+    }
+    if (!list_take(q, item)) {
+        pthread_mutex_unlock(&q->refill_lock);
+        return EAGAIN;
+    }
+    unsigned k = 0;
+    void *v;
+    while (k < BATCH && list_take(q, &v))
+        atomic_store_explicit(&q->batch[k++], v, memory_order_relaxed);
+    if (k)
+        atomic_store_explicit(&q->state, ((s >> 16) + 1) * ST_GEN1 | k, memory_order_release);
+    pthread_mutex_unlock(&q->refill_lock);
     return 0;
 }
 
@@ -48,12 +117,26 @@ CF_EXTERN int cf_lfqueue_pop(cf_lfqueue *q, void **item)
 {
     if (!q)
         return EINVAL;
-    struct cds_wfcq_node *node = cds_wfcq_dequeue_blocking(&q->head, &q->tail);
-    if (!node)
-        return EAGAIN;
-    cf__lfnode *n = cf__container_of(node, cf__lfnode, node);
-    void *v = atomic_load_explicit(&n->item, memory_order_acquire);
-    cf__lfnode_put(n);
+    void *v;
+    for (;;) {
+        uint64_t s = atomic_load_explicit(&q->state, memory_order_acquire);
+        unsigned next = ST_NEXT(s);
+        if (next < ST_COUNT(s)) {
+            v = atomic_load_explicit(&q->batch[next], memory_order_relaxed);
+            if (atomic_compare_exchange_weak_explicit(&q->state, &s, s + ST_NEXT1,
+                                                      memory_order_acq_rel, memory_order_relaxed))
+                break;
+            continue;
+        }
+        if (cf__mpsc_empty(&q->list))
+            return EAGAIN;
+        int rc = refill(q, s, &v);
+        if (rc == EINTR)
+            continue;
+        if (rc)
+            return rc;
+        break;
+    }
     if (item)
         *item = v;
     return 0;
@@ -61,7 +144,10 @@ CF_EXTERN int cf_lfqueue_pop(cf_lfqueue *q, void **item)
 
 CF_EXTERN bool cf_lfqueue_empty(cf_lfqueue *q)
 {
-    return !q || cds_wfcq_empty(&q->head, &q->tail);
+    if (!q)
+        return true;
+    uint64_t s = atomic_load_explicit(&q->state, memory_order_acquire);
+    return ST_NEXT(s) >= ST_COUNT(s) && cf__mpsc_empty(&q->list);
 }
 
 CF_EXTERN int cf_lfqueue_set_item_free(cf_lfqueue *q, cf_free_fn item_free)
@@ -76,13 +162,10 @@ CF_EXTERN void cf_lfqueue_free(cf_lfqueue *q)
 {
     if (!q)
         return;
-    struct cds_wfcq_node *node;
-    while ((node = cds_wfcq_dequeue_blocking(&q->head, &q->tail))) {
-        cf__lfnode *n = cf__container_of(node, cf__lfnode, node);
+    void *v;
+    while (cf_lfqueue_pop(q, &v) == 0)        /* no push is in progress: free is the last call */
         if (q->item_free)
-            q->item_free(atomic_load_explicit(&n->item, memory_order_acquire));
-        cf__lfnode_put(n);
-    }
-    cds_wfcq_destroy(&q->head, &q->tail);
+            q->item_free(v);
+    pthread_mutex_destroy(&q->refill_lock);
     free(q);
 }

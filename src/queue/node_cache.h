@@ -4,14 +4,11 @@
 #ifndef CF__NODE_CACHE_H
 #define CF__NODE_CACHE_H
 
-#include <stdatomic.h>
-#include <urcu/wfcqueue.h>
+#include "../common/mpsc.h"
 
 typedef struct cf__lfnode {
-    struct cds_wfcq_node node;
-    /* Written with release before the enqueue, read with acquire after the dequeue: the queue
-     * lives in an uninstrumented library, and this is the edge ThreadSanitizer sees. */
-    _Atomic(void *)      item;
+    cf__mpsc_node node;
+    void         *item;      /* written before the push, read after the pop (mpsc.h's order) */
 } cf__lfnode;
 
 cf__lfnode *cf__lfnode_get(void);         /* NULL on ENOMEM */
