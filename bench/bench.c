@@ -152,8 +152,10 @@ static double cf_map_items(size_t chunk)
 {
     cf_executor *ex = cf_thread_pool_new(&(cf_pool_opts){ .max_workers = WORKERS });
     void **args = malloc(NTASKS * sizeof *args), **res = malloc(NTASKS * sizeof *res);
-    for (intptr_t i = 0; i < NTASKS; i++)
+    for (intptr_t i = 0; i < NTASKS; i++) {
         args[i] = (void *)i;
+        res[i] = NULL;               /* faulted in before the clock, as the peers' arrays are */
+    }
     double t0 = now();
     check(cf_map(ex, triv, args, res, NTASKS, chunk, CF_FOREVER) == 0, "cf_map");
     double t = now() - t0;
@@ -398,6 +400,8 @@ static double wfcq_1p1c(void) { return run_queue(K_WFCQ, 1, 1); }
 static double lf_2p2c(void) { return run_queue(K_LF, 2, 2); }
 static double wfcq_2p2c(void) { return run_queue(K_WFCQ, 2, 2); }
 static double cfq_2p2c(void) { return run_queue(K_CFQ, 2, 2); }
+static double cfq_1p1c(void) { return run_queue(K_CFQ, 1, 1); }
+static double naive_1p1c(void) { return run_queue(K_NAIVE, 1, 1); }
 static double naive_2p2c(void) { return run_queue(K_NAIVE, 2, 2); }
 
 
@@ -638,8 +642,14 @@ int main(int argc, char **argv)
     figure("thread pool: 1M trivial tasks, submit then wait all, 2 workers", "cfutures", "tasks/s", cf_pool_tasks);
     figure("thread pool: 1M trivial tasks, submit then wait all, 2 workers", "GThreadPool", "tasks/s", glib_pool_tasks);
     figure("thread pool: 1M trivial tasks, submit then wait all, 2 workers", "naive mutex+condvar pool", "tasks/s", naive_pool_tasks);
+#ifdef CF_BENCH_TBB
+    figure("thread pool: 1M trivial tasks, submit then wait all, 2 workers", "oneTBB task_group (one thread per CPU)", "tasks/s", tbb_task_group);
+#endif
     figure("thread pool: cf_map 1M items, chunksize 1", "cfutures", "items/s", cf_map_chunk1);
     figure("thread pool: cf_map 1M items, chunksize 256", "cfutures", "items/s", cf_map_chunk256);
+#ifdef CF_BENCH_TBB
+    figure("thread pool: cf_map 1M items, chunksize 256", "oneTBB parallel_for, grain 256 (simple_partitioner)", "items/s", tbb_parallel_for);
+#endif
     figure("thread pool: idle-pool submit->result latency p50", "cfutures", "us", cf_lat_p50);
     figure("thread pool: idle-pool submit->result latency p50", "GThreadPool", "us", glib_lat_p50);
     figure("thread pool: idle-pool submit->result latency p99", "cfutures", "us", cf_lat_p99);
@@ -650,6 +660,10 @@ int main(int argc, char **argv)
     figure("queue: cf_lfqueue 2P2C, 4M items", "cfutures", "items/s", lf_2p2c);
     figure("queue: cf_lfqueue 2P2C, 4M items", "raw cds_wfcq, inlined, preallocated, locked consumers", "items/s", wfcq_best_2p2c);
     figure("queue: cf_lfqueue 2P2C, 4M items", "raw cds_wfcq through liburcu.so, locked consumers", "items/s", wfcq_2p2c);
+    figure("queue: cf_queue bounded 1024 1P1C, 4M items", "cfutures", "items/s", cfq_1p1c);
+    if (go_peers_available())
+        figure("queue: cf_queue bounded 1024 1P1C, 4M items", "Go channel buffered to 1024", "items/s", go_chan1p1c);
+    figure("queue: cf_queue bounded 1024 1P1C, 4M items", "naive mutex+condvar queue", "items/s", naive_1p1c);
     figure("queue: cf_queue bounded 1024 2P2C, 4M items", "cfutures", "items/s", cfq_2p2c);
     figure("queue: cf_queue bounded 1024 2P2C, 4M items", "naive mutex+condvar queue", "items/s", naive_2p2c);
     /* Scaling: the same 1M-task figure with 1, 2, 4 and 8 workers (2 CPUs here: past 2, more

@@ -44,5 +44,16 @@ void   sync_figures(void);              /* bench_sync.c */
 void   scaling_figures(void);           /* bench_scaling.c: bench/run --scaling */
 double wfcq_best_1p1c(void);          /* bench_wfcq.c: raw cds_wfcq at its best */
 double wfcq_best_2p2c(void);
+/* peers.c: Go (when $CF_BENCH_GO names bench/go_peers.go built), libuv's thread pool */
+bool   go_peers_available(void);
+double go_spawn(void);                  /* goroutines/s */
+double go_pingpong(void);               /* us per round trip, unbuffered channels */
+double go_chan1p1c(void);               /* items/s through a channel buffered to 1024 */
+double cf_coro_pool_tasks(void);        /* a coroutine submits 1M tasks and awaits each */
+double uv_pool_tasks(void);             /* CF_BENCH_UV: 1M uv_queue_work */
+/* peers_cxx.cpp */
+double tbb_task_group(void);            /* CF_BENCH_TBB */
+double tbb_parallel_for(void);
+double fcontext_switches(void);         /* CF_BENCH_FCONTEXT */
 
 #endif

@@ -301,6 +301,8 @@ void sync_figures(void)
     const char *q = "wait: two coroutines ping-pong through two cf_queue, round trip";
     figure(q, "cfutures", "us", cf_queue_rt);
     figure(q, "nap-based waiting (the library before the wait layer)", "us", nap_queue_rt);
+    if (go_peers_available())
+        figure(q, "Go unbuffered channels between two goroutines", "us", go_pingpong);
     const char *e = "wait: two threads ping-pong through two events, round trip";
     figure(e, "cfutures", "us", cf_event_rt);
     figure(e, "pthread mutex + condvar event", "us", condvar_rt);
