@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* mpsc.h (internal): an intrusive multi-producer single-consumer list (D. Vyukov's algorithm),
- * inline, so that a push is one xchg in the caller's code and not a call into a shared library.
+/* mpsc.h (internal): a multi-producer single-consumer list of nodes (D. Vyukov's non-intrusive
+ * MPSC queue), inline, so that a push is one xchg in the caller's code and not a call into a
+ * shared library.
  *
  * Design notes.
  * - Producers: n->next = NULL, prev = xchg(tail, n), prev->next = n. Wait-free; between the xchg
  *   and the link store the list is cut at prev, and the consumer reports "not yet" there
  *   (CF__MPSC_BUSY) rather than wait for the producer.
- * - The consumer (one at a time: callers serialize pops) walks from head through a stub node
- *   that it re-appends when it reaches the tail, so a node is handed out only once its successor
- *   exists, and the node a producer links from (the old tail) is never one already handed out.
- * - Empty is tail == &stub: the consumer re-appends the stub before it hands out the last node,
- *   so the test needs no node pointer, only the producers' word; any thread may make it.
+ * - The consumer (one at a time: callers serialize pops) keeps a dummy at head: the node whose
+ *   contents it took last (at first, the stub). A pop moves head to head->next, takes that
+ *   node's contents and retires the old dummy, which no producer touches any more (a producer
+ *   links only from the tail, and the old dummy has a successor). So the consumer never writes
+ *   the producers' word: taking the last node costs no xchg on the tail, which matters when the
+ *   consumer keeps up with a producer and the list holds one node most of the time.
+ * - Empty is tail == head, read from any thread without dereferencing a node.
  * - Memory order: the xchg is acq_rel (a producer's link store follows the previous producer's
  *   n->next = NULL; its own node's contents are released to the next xchg), the link store is
  *   release and the consumer's load of next acquire: a node's contents, written before its push,
@@ -29,8 +32,8 @@ typedef struct cf__mpsc_node {
 typedef struct cf__mpsc {
     cf__mpsc_node *_Atomic tail;       /* producers' word */
     char                   pad[64 - sizeof(void *)];
-    cf__mpsc_node         *head;       /* the consumer's */
-    cf__mpsc_node          stub;
+    cf__mpsc_node *_Atomic head;       /* the consumer's dummy; others only compare it */
+    cf__mpsc_node          stub;       /* the first dummy */
 } cf__mpsc;
 
 /* What cf__mpsc_pop returns for a list whose next node is still being linked by its producer. */
@@ -40,7 +43,7 @@ static inline void cf__mpsc_init(cf__mpsc *q)
 {
     atomic_init(&q->stub.next, NULL);
     atomic_init(&q->tail, &q->stub);
-    q->head = &q->stub;
+    atomic_init(&q->head, &q->stub);
 }
 
 static inline void cf__mpsc_push(cf__mpsc *q, cf__mpsc_node *n)
@@ -54,33 +57,30 @@ static inline void cf__mpsc_push(cf__mpsc *q, cf__mpsc_node *n)
  * it). */
 static inline bool cf__mpsc_empty(cf__mpsc *q)
 {
-    return atomic_load_explicit(&q->tail, memory_order_acquire) == &q->stub;
+    return atomic_load_explicit(&q->tail, memory_order_acquire) ==
+           atomic_load_explicit(&q->head, memory_order_acquire);
 }
 
-/* The oldest node, NULL when empty, CF__MPSC_BUSY when the next node's producer has not linked
- * it yet. One consumer at a time. */
-static inline cf__mpsc_node *cf__mpsc_pop(cf__mpsc *q)
+/* The oldest node, whose contents the caller takes now: it stays in the list as the dummy until
+ * the next pop. *retired: the previous dummy, the caller's to free (NULL for the stub). Returns
+ * NULL when empty, CF__MPSC_BUSY when the next node's producer has not linked it yet. One
+ * consumer at a time. */
+static inline cf__mpsc_node *cf__mpsc_pop(cf__mpsc *q, cf__mpsc_node **retired)
 {
-    cf__mpsc_node *head = q->head;
+    cf__mpsc_node *head = atomic_load_explicit(&q->head, memory_order_relaxed);
     cf__mpsc_node *next = atomic_load_explicit(&head->next, memory_order_acquire);
-    if (head == &q->stub) {
-        if (!next)
-            return cf__mpsc_empty(q) ? NULL : CF__MPSC_BUSY;
-        q->head = head = next;
-        next = atomic_load_explicit(&head->next, memory_order_acquire);
-    }
-    if (next) {
-        q->head = next;
-        return head;
-    }
-    if (atomic_load_explicit(&q->tail, memory_order_acquire) != head)
-        return CF__MPSC_BUSY;          /* a producer swapped the tail, its link is coming */
-    cf__mpsc_push(q, &q->stub);        /* head is the last node: put the stub behind it */
-    next = atomic_load_explicit(&head->next, memory_order_acquire);
     if (!next)
-        return CF__MPSC_BUSY;          /* another push came between: it links to head soon */
-    q->head = next;
-    return head;
+        return atomic_load_explicit(&q->tail, memory_order_acquire) == head ? NULL : CF__MPSC_BUSY;
+    atomic_store_explicit(&q->head, next, memory_order_release);
+    *retired = head == &q->stub ? NULL : head;
+    return next;
+}
+
+/* The dummy left at the end, for the caller to free (NULL: the stub). Consumer side. */
+static inline cf__mpsc_node *cf__mpsc_dummy(cf__mpsc *q)
+{
+    cf__mpsc_node *head = atomic_load_explicit(&q->head, memory_order_relaxed);
+    return head == &q->stub ? NULL : head;
 }
 
 #endif

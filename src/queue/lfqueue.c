@@ -22,7 +22,8 @@
  * - Empty: the batch used up and the list empty (tail == stub), read without the lock or any
  *   RMW, so polling an empty queue costs two loads.
  * - Order: FIFO. The batch holds the oldest items and is refilled only when used up.
- * - Memory: nodes from node_cache.c, freed to it by the refill. */
+ * - Memory: nodes from node_cache.c, freed to it by the refill; the node whose item was taken
+ *   last stays as the list's dummy until the next one is taken (mpsc.h). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -81,12 +82,13 @@ CF_EXTERN int cf_lfqueue_push(cf_lfqueue *q, void *item)
 /* The next item off the list, under refill_lock: false when none is there yet. */
 static bool list_take(cf_lfqueue *q, void **item)
 {
-    cf__mpsc_node *node = cf__mpsc_pop(&q->list);
+    cf__mpsc_node *retired;
+    cf__mpsc_node *node = cf__mpsc_pop(&q->list, &retired);
     if (!node || node == CF__MPSC_BUSY)
         return false;
-    cf__lfnode *n = cf__container_of(node, cf__lfnode, node);
-    *item = n->item;
-    cf__lfnode_put(n);
+    *item = cf__container_of(node, cf__lfnode, node)->item;
+    if (retired)
+        cf__lfnode_put(cf__container_of(retired, cf__lfnode, node));
     return true;
 }
 
@@ -166,6 +168,9 @@ CF_EXTERN void cf_lfqueue_free(cf_lfqueue *q)
     while (cf_lfqueue_pop(q, &v) == 0)        /* no push is in progress: free is the last call */
         if (q->item_free)
             q->item_free(v);
+    cf__mpsc_node *dummy = cf__mpsc_dummy(&q->list);
+    if (dummy)
+        cf__lfnode_put(cf__container_of(dummy, cf__lfnode, node));
     pthread_mutex_destroy(&q->refill_lock);
     free(q);
 }
