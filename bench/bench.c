@@ -648,7 +648,7 @@ int main(int argc, char **argv)
     figure("thread pool: cf_map 1M items, chunksize 1", "cfutures", "items/s", cf_map_chunk1);
     figure("thread pool: cf_map 1M items, chunksize 256", "cfutures", "items/s", cf_map_chunk256);
 #ifdef CF_BENCH_TBB
-    figure("thread pool: cf_map 1M items, chunksize 256", "oneTBB parallel_for, grain 256 (simple_partitioner)", "items/s", tbb_parallel_for);
+    figure("thread pool: cf_map 1M items, chunksize 256", "oneTBB parallel_for, grain 256, a function pointer per item", "items/s", tbb_parallel_for);
 #endif
     figure("thread pool: idle-pool submit->result latency p50", "cfutures", "us", cf_lat_p50);
     figure("thread pool: idle-pool submit->result latency p50", "GThreadPool", "us", glib_lat_p50);

@@ -2,7 +2,8 @@
 // peers_cxx.cpp: the C++ peers, built into cf_bench when found (bench/CMakeLists.txt):
 // - oneTBB: a task_group running 1M trivial tasks (spawn them all, then wait), beside the thread
 //   pool's submit-then-wait-all; parallel_for over 1M items with grain 256 (simple_partitioner:
-//   chunks of at most 256, the same split as cf_map's chunksize), beside cf_map chunksize 256.
+//   chunks of at most 256, the same split as cf_map's chunksize), each item through a function
+//   pointer as cf_map calls it, beside cf_map chunksize 256.
 //   Both run in TBB's default arena: one thread per CPU, the caller among them.
 // - Boost.Context: fcontext ping-pong (jump_fcontext, the switch Boost.Coroutine2 and
 //   Boost.Fiber run on), beside cfutures' raw context switch and cf_yield.
@@ -40,6 +41,8 @@ extern "C" double tbb_task_group(void)
 }
 
 static void *triv(void *a) { return a; }
+// The item function as a C library receives it: a pointer it cannot inline (cf_map's fn).
+static void *(*volatile map_fn)(void *) = triv;
 
 extern "C" double tbb_parallel_for(void)
 {
@@ -49,8 +52,9 @@ extern "C" double tbb_parallel_for(void)
     double t0 = now();
     tbb::parallel_for(tbb::blocked_range<size_t>(0, TBB_TASKS, 256),
                       [&](const tbb::blocked_range<size_t> &r) {
+                          void *(*fn)(void *) = map_fn;
                           for (size_t i = r.begin(); i != r.end(); i++)
-                              res[i] = triv(args[i]);
+                              res[i] = fn(args[i]);
                       },
                       tbb::simple_partitioner());
     double t = now() - t0;
