@@ -152,6 +152,69 @@ START_TEST(ping_pong_thread_and_coroutine)
 }
 END_TEST
 
+/* Two threads hand a turn back and forth through two events; the ponger counts its turns
+ * before it sets pong. A wait that returns must mean a set that came after the waiter last
+ * cleared: a set that raised the flag, then lost the CPU before waking anyone, once woke the
+ * waiter of the *next* turn, which ran ahead with the count one short (the benchmark's
+ * ping-pong then hung). */
+typedef struct turns {
+    cf_event    *ping, *pong;
+    long         rounds;
+    _Atomic long ponged;
+} turns;
+
+static void *turn_ponger(void *arg)
+{
+    turns *t = arg;
+    uint32_t seed = 7;
+    for (long i = 0; i < t->rounds; i++) {
+        HOT_ASSERT(cf_event_wait(t->ping, -1) == 0);
+        cf_event_clear(t->ping);
+        atomic_store(&t->ponged, i + 1);
+        if (rnd(&seed) % 64 == 0)
+            sched_yield();
+        cf_event_set(t->pong);
+    }
+    return NULL;
+}
+
+static void *turn_pinger(void *arg)
+{
+    turns *t = arg;
+    uint32_t seed = (uint32_t)(uintptr_t)arg;
+    pthread_t th;
+    pthread_create(&th, NULL, turn_ponger, t);
+    for (long i = 0; i < t->rounds; i++) {
+        cf_event_set(t->ping);
+        if (rnd(&seed) % 64 == 0)
+            sched_yield();
+        HOT_ASSERT(cf_event_wait(t->pong, -1) == 0);
+        HOT_ASSERT(atomic_load(&t->ponged) == i + 1);
+        cf_event_clear(t->pong);
+    }
+    pthread_join(th, NULL);
+    return NULL;
+}
+
+/* Several pairs at once, more threads than CPUs: a thread is preempted at any point now and
+ * then, inside cf_event_set's window too. */
+START_TEST(a_wake_belongs_to_a_set_after_the_clear)
+{
+    enum { PAIRS = 6 };
+    turns t[PAIRS];
+    pthread_t th[PAIRS];
+    for (int k = 0; k < PAIRS; k++) {
+        t[k] = (turns){ cf_event_new(), cf_event_new(), cf_scaled(100000), 0 };
+        pthread_create(&th[k], NULL, turn_pinger, &t[k]);
+    }
+    for (int k = 0; k < PAIRS; k++) {
+        pthread_join(th[k], NULL);
+        cf_event_free(t[k].ping);
+        cf_event_free(t[k].pong);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("event");
@@ -162,6 +225,7 @@ static Suite *suite(void)
     CF_ADD_TEST(tc, set_then_clear_still_wakes_every_waiter);
     CF_ADD_TEST(tc, cancelled_waiter);
     CF_ADD_TEST(tc, ping_pong_thread_and_coroutine);
+    CF_ADD_TEST(tc, a_wake_belongs_to_a_set_after_the_clear);
     suite_add_tcase(s, tc);
     return s;
 }

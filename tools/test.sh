@@ -80,7 +80,7 @@ for s in "${steps[@]}"; do
     case "$s" in
         normal)   suite normal "" ;;
         asan)     suite asan "" -DCF_SANITIZE=address,undefined -DCF_BUILD_BENCH=OFF ;;
-        tsan)     suite tsan "" -DCF_SANITIZE=thread -DCF_BUILD_BENCH=OFF ;;
+        tsan)     suite tsan "" -DCF_SANITIZE=thread -DCF_TEST_RACES=ON -DCF_BUILD_BENCH=OFF ;;
         ucontext) suite ucontext test_loop -DCF_UCONTEXT=ON -DCF_BUILD_EXAMPLES=OFF -DCF_BUILD_BENCH=OFF ;;
         aarch64)  aarch64_check ;;
         install)  echo "=== install: pkg-config, find_package, add_subdirectory, FetchContent, C++"

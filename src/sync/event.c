@@ -3,13 +3,17 @@
  *
  * `set` is read without the lock on the fast path (acquire: what the setter wrote before the set
  * is visible); waiters check it again under lk before they queue, and cf_event_set raises it
- * before taking lk to wake them, so a set is never missed. A woken waiter returns 0 without
- * looking at the flag again: a set followed at once by a clear still releases everyone who was
- * waiting (threading.Event's promise). */
+ * and wakes the queue in one hold of lk, so a set is never missed, and it wakes only waiters
+ * that queued before it: raised before lk was taken, a set that lost the CPU in between could
+ * be seen, cleared and waited on again, and its late wake then released that new wait, which no
+ * set had answered (test_event's a_wake_belongs_to_a_set_after_the_clear). A woken waiter
+ * returns 0 without looking at the flag again: a set followed at once by a clear still releases
+ * everyone who was waiting (threading.Event's promise). */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "cfutures/sync.h"
+#include "../common/race.h"
 #include "../wait/waitq.h"
 
 struct cf_event {
@@ -40,8 +44,9 @@ CF_EXTERN void cf_event_set(cf_event *e)
 {
     if (!e)
         return;
-    atomic_store_explicit(&e->set, true, memory_order_release);
     cf__lock_acquire(&e->lk);
+    atomic_store_explicit(&e->set, true, memory_order_release);
+    CF__RACE_WINDOW();
     cf__waitq_wake_all(&e->q, 0);
     cf__lock_release(&e->lk);
 }
