@@ -645,6 +645,8 @@ int main(int argc, char **argv)
 #ifdef CF_BENCH_TBB
     figure("thread pool: 1M trivial tasks, submit then wait all, 2 workers", "oneTBB task_group (one thread per CPU)", "tasks/s", tbb_task_group);
 #endif
+    if (py_peers_available())
+        figure("thread pool: 1M trivial tasks, submit then wait all, 2 workers", "Python ThreadPoolExecutor", "tasks/s", py_pool_tasks);
     figure("thread pool: cf_map 1M items, chunksize 1", "cfutures", "items/s", cf_map_chunk1);
     figure("thread pool: cf_map 1M items, chunksize 256", "cfutures", "items/s", cf_map_chunk256);
 #ifdef CF_BENCH_TBB
@@ -652,8 +654,12 @@ int main(int argc, char **argv)
 #endif
     figure("thread pool: idle-pool submit->result latency p50", "cfutures", "us", cf_lat_p50);
     figure("thread pool: idle-pool submit->result latency p50", "GThreadPool", "us", glib_lat_p50);
+    if (py_peers_available())
+        figure("thread pool: idle-pool submit->result latency p50", "Python ThreadPoolExecutor", "us", py_pool_p50);
     figure("thread pool: idle-pool submit->result latency p99", "cfutures", "us", cf_lat_p99);
     figure("thread pool: idle-pool submit->result latency p99", "GThreadPool", "us", glib_lat_p99);
+    if (py_peers_available())
+        figure("thread pool: idle-pool submit->result latency p99", "Python ThreadPoolExecutor", "us", py_pool_p99);
     figure("queue: cf_lfqueue 1P1C, 4M items", "cfutures", "items/s", lf_1p1c);
     figure("queue: cf_lfqueue 1P1C, 4M items", "raw cds_wfcq, inlined, preallocated, unlocked consumer", "items/s", wfcq_best_1p1c);
     figure("queue: cf_lfqueue 1P1C, 4M items", "raw cds_wfcq through liburcu.so, locked consumer", "items/s", wfcq_1p1c);

@@ -51,6 +51,13 @@ double go_pingpong(void);               /* us per round trip, unbuffered channel
 double go_chan1p1c(void);               /* items/s through a channel buffered to 1024 */
 double cf_coro_pool_tasks(void);        /* a coroutine submits 1M tasks and awaits each */
 double uv_pool_tasks(void);             /* CF_BENCH_UV: 1M uv_queue_work */
+/* peers.c: Python's peers, one repetition each (bench/py_peers.py), when $CF_BENCH_PY is set */
+bool   py_peers_available(void);
+double py_pool_tasks(void), py_pool_p50(void), py_pool_p99(void), py_proc_tasks(void),
+       py_proc_map(void), py_mp_map(void), py_proc_p50(void), py_proc_p99(void),
+       py_asyncio_switches(void), py_asyncio_spawns(void), py_asyncio_exec_p50(void),
+       py_asyncio_exec_p99(void), py_asyncio_queue_rt(void), py_threading_event_rt(void),
+       py_asyncio_lock(void), py_proc_primes(void);
 /* peers_cxx.cpp */
 double tbb_task_group(void);            /* CF_BENCH_TBB */
 double tbb_parallel_for(void);

@@ -189,20 +189,30 @@ void loop_figures(void)
 #ifdef CF_BENCH_FCONTEXT
     figure("coroutine: context switch, ping-pong between two contexts", "Boost.Context fcontext", "switches/s", fcontext_switches);
 #endif
+    if (py_peers_available())
+        figure("coroutine: context switch, ping-pong between two contexts", "Python asyncio (task switch: sleep(0))", "switches/s", py_asyncio_switches);
     figure("coroutine: cf_yield between two coroutines, through the loop", "cfutures", "switches/s", cf_switches);
     figure("coroutine: cf_yield between two coroutines, through the loop", "swapcontext (ucontext)", "switches/s", ucontext_switches);
 #ifdef CF_BENCH_FCONTEXT
     figure("coroutine: cf_yield between two coroutines, through the loop", "Boost.Context fcontext (a bare switch)", "switches/s", fcontext_switches);
 #endif
+    if (py_peers_available())
+        figure("coroutine: cf_yield between two coroutines, through the loop", "Python asyncio (task switch: sleep(0))", "switches/s", py_asyncio_switches);
     figure("coroutine: spawn + complete 1M trivial coroutines", "cfutures", "coroutines/s", cf_spawns);
     if (go_peers_available())
         figure("coroutine: spawn + complete 1M trivial coroutines", "Go goroutines (GOMAXPROCS = CPUs)", "coroutines/s", go_spawn);
+    if (py_peers_available())
+        figure("coroutine: spawn + complete 1M trivial coroutines", "Python asyncio create_task + gather", "coroutines/s", py_asyncio_spawns);
     figure("coroutine: 1M thread-pool tasks submitted and their results handled on the loop", "cfutures", "tasks/s", cf_coro_pool_tasks);
 #ifdef CF_BENCH_UV
     figure("coroutine: 1M thread-pool tasks submitted and their results handled on the loop", "libuv uv_queue_work", "tasks/s", uv_pool_tasks);
 #endif
     figure("coroutine: await an idle thread pool's future, submit->result p50", "cfutures", "us", await_p50);
     figure("coroutine: await an idle thread pool's future, submit->result p50", "cfutures from a plain thread (cf_future_result)", "us", thread_p50);
+    if (py_peers_available())
+        figure("coroutine: await an idle thread pool's future, submit->result p50", "Python asyncio run_in_executor", "us", py_asyncio_exec_p50);
     figure("coroutine: await an idle thread pool's future, submit->result p99", "cfutures", "us", await_p99);
     figure("coroutine: await an idle thread pool's future, submit->result p99", "cfutures from a plain thread (cf_future_result)", "us", thread_p99);
+    if (py_peers_available())
+        figure("coroutine: await an idle thread pool's future, submit->result p99", "Python asyncio run_in_executor", "us", py_asyncio_exec_p99);
 }

@@ -96,15 +96,27 @@ static double primes_pool(void)
 void process_pool_figures(void)
 {
     figure("process pool: 1M trivial tasks, submit then wait all, 2 workers", "cfutures", "tasks/s", submit_all);
+    if (py_peers_available())
+        figure("process pool: 1M trivial tasks, submit then wait all, 2 workers", "Python ProcessPoolExecutor (20k tasks)", "tasks/s", py_proc_tasks);
     figure("process pool: cf_map 1M items, chunksize 256, 2 workers", "cfutures", "items/s", map256);
+    if (py_peers_available()) {
+        figure("process pool: cf_map 1M items, chunksize 256, 2 workers", "Python ProcessPoolExecutor.map", "items/s", py_proc_map);
+        figure("process pool: cf_map 1M items, chunksize 256, 2 workers", "Python multiprocessing.Pool.map", "items/s", py_mp_map);
+    }
     figure("process pool: first cf_map 1M items after creating the pool", "cfutures", "items/s", map256_cold);
     figure("process pool: idle-pool submit->result latency p50", "cfutures", "us", lat_p50);
+    if (py_peers_available())
+        figure("process pool: idle-pool submit->result latency p50", "Python ProcessPoolExecutor", "us", py_proc_p50);
     figure("process pool: idle-pool submit->result latency p99", "cfutures", "us", lat_p99);
+    if (py_peers_available())
+        figure("process pool: idle-pool submit->result latency p99", "Python ProcessPoolExecutor", "us", py_proc_p99);
     figures_flush();                    /* the pending group runs with every repetition */
     int saved = reps;
     reps = reps < 3 ? reps : 3;         /* seconds per run: three are enough for a median */
     figure("cpu-bound: primes below 20M in 64 chunks, 2 workers", "cfutures", "numbers/s", primes_pool);
     figure("cpu-bound: primes below 20M in 64 chunks, 2 workers", "serial C (1 core)", "numbers/s", primes_serial);
+    if (py_peers_available())
+        figure("cpu-bound: primes below 20M in 64 chunks, 2 workers", "Python ProcessPoolExecutor (pure Python, below 1M)", "numbers/s", py_proc_primes);
     figures_flush();
     reps = saved;
 }

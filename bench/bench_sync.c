@@ -303,11 +303,17 @@ void sync_figures(void)
     figure(q, "nap-based waiting (the library before the wait layer)", "us", nap_queue_rt);
     if (go_peers_available())
         figure(q, "Go unbuffered channels between two goroutines", "us", go_pingpong);
+    if (py_peers_available())
+        figure(q, "Python asyncio.Queue", "us", py_asyncio_queue_rt);
     const char *e = "wait: two threads ping-pong through two events, round trip";
     figure(e, "cfutures", "us", cf_event_rt);
     figure(e, "pthread mutex + condvar event", "us", condvar_rt);
+    if (py_peers_available())
+        figure(e, "Python threading.Event", "us", py_threading_event_rt);
     const char *h = "wait: lock hand-off among 100 coroutines holding it across a yield";
     figure(h, "cfutures", "hand-offs/s", lock_hand_offs);
+    if (py_peers_available())
+        figure(h, "Python asyncio.Lock", "hand-offs/s", py_asyncio_lock);
     const char *u = "wait: uncontended lock acquire + release";
     figure(u, "cfutures", "pairs/s", cf_lock_pairs);
     figure(u, "pthread_mutex_lock + unlock", "pairs/s", mutex_pairs);

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* peers.c: peers that are not C++ (peers_cxx.cpp has oneTBB and Boost.Context):
+ * - Python (bench/py_peers.py): started once as a coprocess; each repetition of a Python row
+ *   sends it the peer's key and reads back one figure, so Python's repetitions interleave with
+ *   cfutures' too. Without $CF_BENCH_PY the Python rows are left out.
  * - Go (bench/go_peers.go, built by bench/run; $CF_BENCH_GO names the binary, and without it
  *   the Go rows are left out): one run of the Go program per repetition, so its repetitions
  *   interleave with cfutures' like any other row. The program times itself: process start-up
@@ -10,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "bench.h"
 
@@ -36,6 +41,78 @@ static double go_run(const char *mode)
 double go_spawn(void) { return go_run("spawn"); }
 double go_pingpong(void) { return go_run("pingpong"); }
 double go_chan1p1c(void) { return go_run("chan1p1c"); }
+
+/* ---- Python (bench/py_peers.py --serve, started once; $CF_BENCH_PY names the script) ---- */
+
+static FILE *py_to, *py_from;
+static pid_t py_pid;
+
+bool py_peers_available(void)
+{
+    const char *py = getenv("CF_BENCH_PY");
+    return py && *py;
+}
+
+static void py_stop(void)
+{
+    fclose(py_to);                          /* its loop over stdin ends */
+    fclose(py_from);
+    waitpid(py_pid, NULL, 0);
+}
+
+static void py_start(void)
+{
+    int to[2], from[2];
+    check(pipe(to) == 0 && pipe(from) == 0, "pipes to python");
+    py_pid = fork();
+    check(py_pid >= 0, "fork python");
+    if (py_pid == 0) {
+        dup2(to[0], 0);
+        dup2(from[1], 1);
+        close(to[0]);
+        close(to[1]);
+        close(from[0]);
+        close(from[1]);
+        char *argv[] = { "python3", (char *)getenv("CF_BENCH_PY"), "--serve", NULL };
+        execvp("python3", argv);
+        _exit(127);
+    }
+    close(to[0]);
+    close(from[1]);
+    py_to = fdopen(to[1], "w");
+    py_from = fdopen(from[0], "r");
+    check(py_to && py_from, "fdopen");
+    atexit(py_stop);
+}
+
+static double py_run(const char *key)
+{
+    if (!py_pid)
+        py_start();
+    fprintf(py_to, "%s\n", key);
+    fflush(py_to);
+    double v = 0;
+    check(fscanf(py_from, "%lf", &v) == 1, "py_peers output");
+    return v;
+}
+
+#define PY_PEER(name, key) double name(void) { return py_run(key); }
+PY_PEER(py_pool_tasks, "pool_tasks")
+PY_PEER(py_pool_p50, "pool_p50")
+PY_PEER(py_pool_p99, "pool_p99")
+PY_PEER(py_proc_tasks, "proc_tasks")
+PY_PEER(py_proc_map, "proc_map")
+PY_PEER(py_mp_map, "mp_map")
+PY_PEER(py_proc_p50, "proc_p50")
+PY_PEER(py_proc_p99, "proc_p99")
+PY_PEER(py_asyncio_switches, "asyncio_switches")
+PY_PEER(py_asyncio_spawns, "asyncio_spawns")
+PY_PEER(py_asyncio_exec_p50, "asyncio_exec_p50")
+PY_PEER(py_asyncio_exec_p99, "asyncio_exec_p99")
+PY_PEER(py_asyncio_queue_rt, "asyncio_queue_rt")
+PY_PEER(py_threading_event_rt, "threading_event_rt")
+PY_PEER(py_asyncio_lock, "asyncio_lock")
+PY_PEER(py_proc_primes, "proc_primes")
 
 /* ---- 1M pool tasks, results handled on the loop ---- */
 

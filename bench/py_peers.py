@@ -1,19 +1,18 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""py_peers.py: Python's concurrent.futures ThreadPoolExecutor and ProcessPoolExecutor and
-multiprocessing.Pool on the figures bench.c measures, printed as the same TSV rows (figure, impl,
-median, min, max, unit, reps). Python is 100-1000x slower per task, so it runs fewer tasks than
-the C figures (the row names say how many) and reports the rate, which does not depend on it."""
+"""py_peers.py: Python's concurrent.futures ThreadPoolExecutor and ProcessPoolExecutor,
+multiprocessing.Pool, asyncio and threading on the figures cf_bench measures. cf_bench starts it
+once (--serve) and asks for one repetition of a peer at a time, between its own repetitions, so
+Python's rows are interleaved with cfutures' like the C peers. Python is 100-1000x slower per
+task, so some figures run fewer tasks than the C ones (the row names say how many) and report
+the rate, which does not depend on it."""
 import asyncio
 import threading
-import statistics
 import sys
 import time
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
-REPS = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-FILTER = sys.argv[2] if len(sys.argv) > 2 else ""
 N = 100_000
 
 
@@ -198,42 +197,31 @@ def asyncio_lock_hand_offs(holders=100, holds=200):
     return holders * holds / asyncio.run(main())
 
 
-def figure(fig, unit, fn, impl="Python ThreadPoolExecutor", reps=REPS):
-    if FILTER not in fig:
-        return
-    fn()
-    v = sorted(fn() for _ in range(reps))
-    print(f"{fig}\t{impl}\t{statistics.median(v):.6g}\t{v[0]:.6g}\t{v[-1]:.6g}\t{unit}\t{reps}")
-    sys.stdout.flush()
+# The peers by the key cf_bench asks for (bench/peers.c, py_* functions).
+PEERS = {
+    "pool_tasks": tasks_per_second,
+    "pool_p50": lambda: latency_samples()[250],
+    "pool_p99": lambda: latency_samples()[494],
+    "proc_tasks": lambda: tasks_per_second(ProcessPoolExecutor, 20_000),
+    "proc_map": proc_map,
+    "mp_map": lambda: proc_map(pool=True),
+    "proc_p50": lambda: latency_samples(ProcessPoolExecutor)[250],
+    "proc_p99": lambda: latency_samples(ProcessPoolExecutor)[494],
+    "asyncio_switches": asyncio_switches,
+    "asyncio_spawns": asyncio_spawns,
+    "asyncio_exec_p50": lambda: asyncio_executor_latency()[250],
+    "asyncio_exec_p99": lambda: asyncio_executor_latency()[494],
+    "asyncio_queue_rt": asyncio_queue_round_trip,
+    "threading_event_rt": threading_event_round_trip,
+    "asyncio_lock": asyncio_lock_hand_offs,
+    "proc_primes": proc_primes,
+}
 
 
 if __name__ == "__main__":
-    PPE = "Python ProcessPoolExecutor"
-    figure("thread pool: 1M trivial tasks, submit then wait all, 2 workers", "tasks/s", tasks_per_second)
-    figure("thread pool: idle-pool submit->result latency p50", "us", lambda: latency_samples()[250])
-    figure("thread pool: idle-pool submit->result latency p99", "us", lambda: latency_samples()[494])
-    figure("process pool: 1M trivial tasks, submit then wait all, 2 workers", "tasks/s", lambda: tasks_per_second(ProcessPoolExecutor, 20_000),
-           PPE + " (20k tasks)")
-    figure("process pool: cf_map 1M items, chunksize 256, 2 workers", "items/s", proc_map, PPE + ".map")
-    figure("process pool: cf_map 1M items, chunksize 256, 2 workers", "items/s",
-           lambda: proc_map(pool=True), "Python multiprocessing.Pool.map")
-    figure("process pool: idle-pool submit->result latency p50", "us", lambda: latency_samples(ProcessPoolExecutor)[250], PPE)
-    figure("process pool: idle-pool submit->result latency p99", "us", lambda: latency_samples(ProcessPoolExecutor)[494], PPE)
-    figure("coroutine: context switch, ping-pong between two contexts", "switches/s", asyncio_switches,
-           "Python asyncio (task switch: sleep(0))")
-    figure("coroutine: cf_yield between two coroutines, through the loop", "switches/s", asyncio_switches,
-           "Python asyncio (task switch: sleep(0))")
-    figure("coroutine: spawn + complete 1M trivial coroutines", "coroutines/s", asyncio_spawns,
-           "Python asyncio create_task + gather")
-    figure("coroutine: await an idle thread pool's future, submit->result p50", "us",
-           lambda: asyncio_executor_latency()[250], "Python asyncio run_in_executor")
-    figure("coroutine: await an idle thread pool's future, submit->result p99", "us",
-           lambda: asyncio_executor_latency()[494], "Python asyncio run_in_executor")
-    figure("wait: two coroutines ping-pong through two cf_queue, round trip", "us",
-           asyncio_queue_round_trip, "Python asyncio.Queue")
-    figure("wait: two threads ping-pong through two events, round trip", "us",
-           threading_event_round_trip, "Python threading.Event")
-    figure("wait: lock hand-off among 100 coroutines holding it across a yield", "hand-offs/s",
-           asyncio_lock_hand_offs, "Python asyncio.Lock")
-    figure("cpu-bound: primes below 20M in 64 chunks, 2 workers", "numbers/s", proc_primes,
-           PPE + " (pure Python, below 1M)", min(REPS, 3))
+    # --serve: one repetition per key read from stdin, its figure on stdout, so that cf_bench
+    # interleaves these with its own repetitions.
+    if sys.argv[1:] != ["--serve"]:
+        sys.exit("usage: py_peers.py --serve (cf_bench runs it; see bench/peers.c)")
+    for line in sys.stdin:
+        print(f"{PEERS[line.strip()]():.6g}", flush=True)
