@@ -3,7 +3,7 @@
  * Queues between threads.
  *  - cf_lfqueue: unbounded multi-producer multi-consumer queue of pointers, non-blocking for
  *    everyone: a push is one atomic exchange (wait-free), a pop takes the next item of a batch
- *    with one compare-and-swap and refills the batch under a short lock once per 128 items;
+ *    with one compare-and-swap, and one pop in 128 refills the batch from the producers' list;
  *    pop returns EAGAIN when empty. Nodes are carved from per-thread slabs (one per ~8,000
  *    pushes), which go back to a small process-wide stash for reuse once consumed.
  *  - cf_queue: a blocking queue with Python's queue.Queue semantics: FIFO (bounded or not),
@@ -44,7 +44,8 @@ CF_EXTERN cf_lfqueue *cf_lfqueue_new(void);
  * 0 | ENOMEM | EINVAL (NULL q). */
 CF_EXTERN int   cf_lfqueue_push(cf_lfqueue *q, void *item);
 /** Takes the oldest item. Never sleeps: lock-free while the consumers' batch holds items; the
- * consumer that finds it used up refills it under a short lock (held for up to 129 nodes).
+ * consumer that finds it used up refills it (up to 129 nodes), and one that finds another
+ * consumer refilling pauses, then yields its CPU, until the batch is there.
  * 0 | EAGAIN when empty (a push still in progress may count as not there yet) | EINVAL. */
 CF_EXTERN int   cf_lfqueue_pop(cf_lfqueue *q, void **item);
 /** A snapshot: true when no item is there. NULL q reads as empty. */
