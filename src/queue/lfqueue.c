@@ -137,7 +137,7 @@ CF_EXTERN int cf_lfqueue_pop(cf_lfqueue *q, void **item)
     if (!q)
         return EINVAL;
     void *v;
-    cf__backoff b = cf__backoff_new(64, UINT32_MAX - 64);   /* yields without end */
+    cf__backoff b = cf__backoff_new(8, UINT32_MAX - 8);   /* yields without end */
     for (;;) {
         uint64_t s = atomic_load_explicit(&q->state, memory_order_acquire);
         unsigned next = ST_NEXT(s);
