@@ -7,7 +7,8 @@
 # /usr/bin/python3, which has uvloop), and a raw single-threaded epoll loop as the floor.
 # Client: bench/echo/client.c, 10 connections on one epoll thread, each sending a message and
 # waiting for its echo before the next. Prints TSV rows (figure, impl, median, min, max, unit,
-# reps) for bench/report.py: requests/s, and p50 and p99 latency.
+# reps, and for peers the median of per-repetition ratios, bench/pairs.py) for bench/report.py:
+# requests/s, and p50 and p99 latency.
 # Usage: run.sh LIBDIR [REPS] [SECONDS]   (LIBDIR: where libcfutures.so was built)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -50,9 +51,11 @@ for rep in $(seq "$reps"); do
         done
     done
 done
-python3 - "$raw" "$reps" <<'PY'
-import statistics, sys
+python3 - "$raw" "$reps" "$root/bench" <<'PY'
+import sys
 from collections import OrderedDict
+sys.path.insert(0, sys.argv[3])
+from pairs import row
 rows = OrderedDict()
 for line in open(sys.argv[1]):
     size, impl, res = line.rstrip("\n").split("\t")
@@ -61,7 +64,7 @@ for line in open(sys.argv[1]):
 label = {1024: "1 KiB", 10240: "10 KiB", 102400: "100 KiB"}
 for metric, idx, unit in (("requests/s", 0, "req/s"), ("p50 latency", 1, "us"), ("p99 latency", 2, "us")):
     for (size, impl), v in rows.items():
-        xs = sorted(x[idx] for x in v)
-        fig = f"echo: 10 connections, {label[size]} messages, {metric}"
-        print(f"{fig}\t{impl}\t{statistics.median(xs):.6g}\t{xs[0]:.6g}\t{xs[-1]:.6g}\t{unit}\t{len(xs)}")
+        xs = [x[idx] for x in v]
+        cf = None if impl == "cfutures" else [x[idx] for x in rows[(size, "cfutures")]]
+        print(row(f"echo: 10 connections, {label[size]} messages, {metric}", impl, xs, unit, cf))
 PY

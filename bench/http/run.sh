@@ -31,9 +31,11 @@ for rep in $(seq "$reps"); do
         printf '%s\t%s\t%s\t%s\n' "${names[$i]}" "$rps" "$p50" "$p99" >>"$raw"
     done
 done
-python3 - "$raw" <<'PY'
-import re, statistics, sys
+python3 - "$raw" "$root/bench" <<'PY'
+import re, sys
 from collections import OrderedDict
+sys.path.insert(0, sys.argv[2])
+from pairs import row
 def us(t):
     m = re.match(r"([\d.]+)(us|ms|s)", t)
     v = float(m.group(1))
@@ -44,7 +46,8 @@ for line in open(sys.argv[1]):
     rows.setdefault(impl, []).append((float(rps), us(p50), us(p99)))
 for metric, idx, unit in (("requests/s", 0, "req/s"), ("p50 latency", 1, "us"), ("p99 latency", 2, "us")):
     for impl, v in rows.items():
-        xs = sorted(x[idx] for x in v)
+        xs = [x[idx] for x in v]
+        cf = None if impl == "cfutures" else [x[idx] for x in rows["cfutures"]]
         fig = f"http: wrk, 64 connections, GET / (14 bytes; cfutures: examples/http_hello.c), {metric}"
-        print(f"{fig}\t{impl}\t{statistics.median(xs):.6g}\t{xs[0]:.6g}\t{xs[-1]:.6g}\t{unit}\t{len(xs)}")
+        print(row(fig, impl, xs, unit, cf))
 PY

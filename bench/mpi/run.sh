@@ -39,9 +39,11 @@ for rep in $(seq "$reps"); do
     printf 'rtt\tcfutures\t%s\n' "$(mpi 3 "$out/cf_mpi_bench" rtt 5000)" >>"$raw"
 done
 [ -z "$have_py" ] && echo "bench/mpi: mpi4py.futures not importable by $py: its rows are skipped" >&2
-python3 - "$raw" "$reps" <<'PY'
-import statistics, sys
+python3 - "$raw" "$reps" "$root/bench" <<'PY'
+import sys
 from collections import OrderedDict
+sys.path.insert(0, sys.argv[3])
+from pairs import row
 rows = OrderedDict()
 for line in open(sys.argv[1]):
     what, impl, v = line.rstrip("\n").split("\t")
@@ -54,10 +56,10 @@ figs = {"submit": ("mpi: 20k trivial submits then wait, 3 ranks", "tasks/s"),
         "map": ("mpi: cf_map 1M items, chunksize 256, 3 ranks", "items/s"),
         "cost": ("mpi: per-task cost pipelined, against one raw round trip", "us"),
         "rtt": ("mpi: one task at a time (submit, wait), 3 ranks", "us")}
+if ("cost", "cfutures") in rows:
+    rows[("cost", "cfutures")] = [1e6 / x for x in rows[("cost", "cfutures")]]   # tasks/s -> us
 for (what, impl), xs in rows.items():
     fig, unit = figs[what]
-    if what == "cost" and impl == "cfutures":
-        xs = [1e6 / x for x in xs]      # tasks/s -> us per task
-    xs.sort()
-    print(f"{fig}\t{names[impl]}\t{statistics.median(xs):.6g}\t{xs[0]:.6g}\t{xs[-1]:.6g}\t{unit}\t{len(xs)}")
+    cf = None if impl == "cfutures" else rows.get((what, "cfutures"))
+    print(row(fig, names[impl], xs, unit, cf))
 PY
