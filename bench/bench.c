@@ -265,6 +265,40 @@ static double glib_lat_p99(void)
     return v;
 }
 
+typedef struct thread_start {
+    void *(*fn)(int, void *);
+    void *arg;
+    int i;
+    pthread_barrier_t *go;
+} thread_start;
+
+static void *thread_main(void *p)
+{
+    thread_start *s = p;
+    pthread_barrier_wait(s->go);
+    return s->fn(s->i, s->arg);
+}
+
+double run_threads(int n, void *(*fn)(int i, void *arg), void *arg)
+{
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, (unsigned)n + 1);
+    pthread_t t[16];
+    thread_start s[16];
+    check(n <= 16, "at most 16 threads");
+    for (int i = 0; i < n; i++) {
+        s[i] = (thread_start){ fn, arg, i, &go };
+        check(pthread_create(&t[i], NULL, thread_main, &s[i]) == 0, "pthread_create");
+    }
+    pthread_barrier_wait(&go);
+    double t0 = now();
+    for (int i = 0; i < n; i++)
+        pthread_join(t[i], NULL);
+    double secs = now() - t0;
+    pthread_barrier_destroy(&go);
+    return secs;
+}
+
 /* ---- queues ---- */
 enum { NITEMS = 4000000 };
 
@@ -280,21 +314,18 @@ typedef struct qbench {
     char              pad[64];             /* poll, producers must not share it */
     _Atomic intptr_t  sum;
     _Atomic int       producers_left;
-    pthread_barrier_t start;
+    int               kind;
 } qbench;
 static qbench QB;
 
-typedef struct qarg { int id; int kind; } qarg;
 enum { K_LF, K_WFCQ, K_CFQ, K_NAIVE };
 
-static void *q_prod(void *arg)
+static void q_prod(int id)
 {
-    qarg *a = arg;
     long per = NITEMS / QB.producers;
-    pthread_barrier_wait(&QB.start);
     for (long i = 0; i < per; i++) {
-        intptr_t v = (intptr_t)(a->id * per + i + 1);
-        switch (a->kind) {
+        intptr_t v = (intptr_t)(id * per + i + 1);
+        switch (QB.kind) {
         case K_LF: while (cf_lfqueue_push(QB.lf, (void *)v)) ; break;
         case K_WFCQ: cds_wfcq_enqueue(&QB.head, &QB.tail, &QB.nodes[v - 1]); break;
         case K_CFQ: cf_queue_put(QB.q, (void *)v, CF_FOREVER); break;
@@ -302,31 +333,28 @@ static void *q_prod(void *arg)
         }
     }
     if (atomic_fetch_sub(&QB.producers_left, 1) == 1) {
-        if (a->kind == K_CFQ)
+        if (QB.kind == K_CFQ)
             cf_queue_shutdown(QB.q, false);
-        if (a->kind == K_NAIVE)
+        if (QB.kind == K_NAIVE)
             naive_queue_close(&QB.nq);
     }
-    return NULL;
 }
 
-static void *q_cons(void *arg)
+static void q_cons(void)
 {
-    qarg *a = arg;
     intptr_t sum = 0;
     long mine = 0, n = NITEMS / QB.producers * QB.producers;
-    pthread_barrier_wait(&QB.start);
     for (;;) {
         void *v;
-        if (a->kind == K_CFQ) {
+        if (QB.kind == K_CFQ) {
             if (cf_queue_get(QB.q, CF_FOREVER, &v))
                 break;
-        } else if (a->kind == K_NAIVE) {
+        } else if (QB.kind == K_NAIVE) {
             if (!naive_queue_get(&QB.nq, &v))
                 break;
         } else {
             bool got;
-            if (a->kind == K_LF) {
+            if (QB.kind == K_LF) {
                 got = cf_lfqueue_pop(QB.lf, &v) == 0;
             } else {
                 struct cds_wfcq_node *n = cds_wfcq_dequeue_blocking(&QB.head, &QB.tail);
@@ -346,11 +374,22 @@ static void *q_cons(void *arg)
         sum += (intptr_t)v;
     }
     atomic_fetch_add(&QB.sum, sum);
+}
+
+/* Threads 0..producers-1 produce, the rest consume. */
+static void *q_thread(int i, void *unused)
+{
+    (void)unused;
+    if (i < QB.producers)
+        q_prod(i);
+    else
+        q_cons();
     return NULL;
 }
 
 static double run_queue(int kind, int producers, int consumers)
 {
+    QB.kind = kind;
     QB.producers = producers;
     QB.consumers = consumers;
     atomic_store(&QB.consumed, 0);
@@ -368,21 +407,9 @@ static double run_queue(int kind, int producers, int consumers)
         for (long i = 0; i < NITEMS; i++)
             cds_wfcq_node_init(&QB.nodes[i]);
     }
-    pthread_barrier_init(&QB.start, NULL, (unsigned)(producers + consumers + 1));
-    pthread_t t[16];
-    qarg a[16];
-    for (int i = 0; i < producers + consumers; i++) {
-        a[i] = (qarg){ i < producers ? i : i - producers, kind };
-        pthread_create(&t[i], NULL, i < producers ? q_prod : q_cons, &a[i]);
-    }
-    pthread_barrier_wait(&QB.start);
-    double t0 = now();
-    for (int i = 0; i < producers + consumers; i++)
-        pthread_join(t[i], NULL);
-    double secs = now() - t0;
+    double secs = run_threads(producers + consumers, q_thread, NULL);
     long n = NITEMS / producers * producers;
     check(atomic_load(&QB.sum) == (intptr_t)n * (n + 1) / 2, "queue sum");
-    pthread_barrier_destroy(&QB.start);
     if (kind == K_LF)
         cf_lfqueue_free(QB.lf);
     if (kind == K_CFQ)

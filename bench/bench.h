@@ -27,6 +27,10 @@ void   figures_flush(void);
 void   figure_pair(const char *fig, const char *unit, const char *impl_a, double (*a)(void),
                    const char *impl_b, double (*b)(void), double *ma, double *mb);
 double pct(double p);                   /* percentile of lat_p, in microseconds */
+/* Starts n threads (n <= 16), thread i running fn(i, arg), lets them go together and returns
+ * the seconds from then until the last has been joined. The threads must not block before
+ * they begin. */
+double run_threads(int n, void *(*fn)(int i, void *arg), void *arg);
 void   dump_latency(const char *impl);  /* lat_p to $CF_BENCH_DATA/latency_<impl>.dat */
 
 #include <cfutures.h>

@@ -10,7 +10,6 @@
  * Consumers poll, as cf_lfqueue's do. The producers' items are their node indices + 1, so the
  * sum checks that every item came out once. */
 #define _LGPL_SOURCE
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,24 +28,19 @@ static struct {
     _Alignas(64) _Atomic long consumed;   /* its own line, as in bench.c */
     char                 pad2[64];
     _Atomic intptr_t     sum;
-    pthread_barrier_t    start;
 } W;
 
-static void *w_prod(void *arg)
+static void w_prod(long id)
 {
-    long id = (long)(intptr_t)arg, per = WITEMS / W.producers;
-    pthread_barrier_wait(&W.start);
+    long per = WITEMS / W.producers;
     for (long i = id * per; i < (id + 1) * per; i++)
         cds_wfcq_enqueue(&W.head, &W.tail, &W.nodes[i]);
-    return NULL;
 }
 
-static void *w_cons(void *arg)
+static void w_cons(void)
 {
-    (void)arg;
     intptr_t sum = 0;
     long mine = 0, n = WITEMS / W.producers * W.producers;
-    pthread_barrier_wait(&W.start);
     for (;;) {
         struct cds_wfcq_node *node;
         if (W.locked) {
@@ -66,6 +60,16 @@ static void *w_cons(void *arg)
         sum += node - W.nodes + 1;
     }
     atomic_fetch_add(&W.sum, sum);
+}
+
+/* Threads 0..producers-1 produce, the rest consume. */
+static void *w_thread(int i, void *unused)
+{
+    (void)unused;
+    if (i < W.producers)
+        w_prod(i);
+    else
+        w_cons();
     return NULL;
 }
 
@@ -80,18 +84,9 @@ static double run(int producers, int consumers)
     check(W.nodes != NULL, "nodes");
     for (long i = 0; i < WITEMS; i++)
         cds_wfcq_node_init(&W.nodes[i]);
-    pthread_barrier_init(&W.start, NULL, (unsigned)(producers + consumers + 1));
-    pthread_t t[8];
-    for (int i = 0; i < producers + consumers; i++)
-        pthread_create(&t[i], NULL, i < producers ? w_prod : w_cons, (void *)(intptr_t)i);
-    pthread_barrier_wait(&W.start);
-    double t0 = now();
-    for (int i = 0; i < producers + consumers; i++)
-        pthread_join(t[i], NULL);
-    double secs = now() - t0;
+    double secs = run_threads(producers + consumers, w_thread, NULL);
     long n = WITEMS / producers * producers;
     check(atomic_load(&W.sum) == (intptr_t)n * (n + 1) / 2, "raw cds_wfcq sum");
-    pthread_barrier_destroy(&W.start);
     cds_wfcq_destroy(&W.head, &W.tail);
     free(W.nodes);
     return n / secs;
