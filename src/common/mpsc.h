@@ -25,6 +25,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "race.h"
+
 typedef struct cf__mpsc_node {
     struct cf__mpsc_node *_Atomic next;
 } cf__mpsc_node;
@@ -50,6 +52,7 @@ static inline void cf__mpsc_push(cf__mpsc *q, cf__mpsc_node *n)
 {
     atomic_store_explicit(&n->next, NULL, memory_order_relaxed);
     cf__mpsc_node *prev = atomic_exchange_explicit(&q->tail, n, memory_order_acq_rel);
+    CF__RACE_WINDOW();                 /* the list is cut at prev until the store */
     atomic_store_explicit(&prev->next, n, memory_order_release);
 }
 

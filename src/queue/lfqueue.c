@@ -35,6 +35,7 @@
 #include "cfutures/queue.h"
 #include "../common/backoff.h"
 #include "../common/list.h"
+#include "../common/race.h"
 #include "node_cache.h"
 
 enum { BATCH = 128 };
@@ -126,6 +127,7 @@ static int refill(cf_lfqueue *q, uint64_t seen, void **item)
     void *v;
     while (k < BATCH && list_take(q, &v))
         atomic_store_explicit(&q->batch[k++], v, memory_order_relaxed);
+    CF__RACE_WINDOW();                     /* other consumers find the refill in progress */
     if (k)
         atomic_store_explicit(&q->state, ((s >> 16) + 1) * ST_GEN1 | k, memory_order_release);
     refill_unlock(q);
@@ -143,6 +145,7 @@ CF_EXTERN int cf_lfqueue_pop(cf_lfqueue *q, void **item)
         unsigned next = ST_NEXT(s);
         if (next < ST_COUNT(s)) {
             v = atomic_load_explicit(&q->batch[next], memory_order_relaxed);
+            CF__RACE_WINDOW();             /* the slot may be taken and refilled meanwhile */
             if (atomic_compare_exchange_weak_explicit(&q->state, &s, s + ST_NEXT1,
                                                       memory_order_acq_rel, memory_order_relaxed))
                 break;
