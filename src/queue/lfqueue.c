@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* lfqueue.c: cf_lfqueue, an unbounded MPMC queue of pointers: producers push onto an intrusive
- * MPSC list (mpsc.h: one xchg, wait-free), consumers take items from a batch without a lock.
+/* lfqueue.c: cf_lfqueue, an unbounded MPMC queue of pointers: producers push onto an MPSC list
+ * of nodes (mpsc.h: one xchg, wait-free), consumers take items from a batch without a lock.
  *
  * Design notes.
  * - The batch: up to BATCH items moved off the list, in order, into an array inside the queue,
@@ -14,17 +14,16 @@
  *   and publishes the rest as the next generation. When the list holds one item only (a
  *   consumer that keeps up with its producers), that item is returned without touching the
  *   batch. A consumer that finds the flag taken does not sleep on it: it pauses, then yields,
- *   and looks at the batch again, which the refill is about to fill (a mutex here put the
- *   second consumer of 2P2C to sleep in the kernel for ~20 us at every refill that overlapped
- *   its pop).
+ *   and looks at the batch again, which the refill is about to fill (a mutex could put it to
+ *   sleep in the kernel, and pop promises never to sleep).
  * - Why a reader may read a slot it then does not get: a consumer reads state (acquire), then
  *   batch[next] (relaxed, atomic), then CASes state. The refill writes slots only after it has
  *   seen the batch used up, i.e. after every CAS of the old generation, and publishes with a
  *   release store of a new generation, so a CAS that succeeds proves the slot it read was not
  *   rewritten since (the generation is 48 bits: it would take 2^48 refills during one pop to
  *   come back). A stale read is of memory the queue owns for its lifetime: no use after free.
- * - Empty: the batch used up and the list empty (tail == stub), read without the lock or any
- *   RMW, so polling an empty queue costs two loads.
+ * - Empty: the batch used up and the list empty (tail == head), read without the flag or any
+ *   RMW, so polling an empty queue costs three loads.
  * - Order: FIFO. The batch holds the oldest items and is refilled only when used up.
  * - Memory: nodes from node_cache.c, freed to it by the refill; the node whose item was taken
  *   last stays as the list's dummy until the next one is taken (mpsc.h). */
