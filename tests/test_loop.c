@@ -1696,6 +1696,7 @@ typedef struct stress {
     cf_future  *cos[STRESS_N];
     atomic_bool cancelled_ok[STRESS_N];
     atomic_bool go;
+    atomic_int  attempts;      /* cancels tried: the completer waits for a few first */
 } stress;
 
 typedef struct stress_arg {
@@ -1724,6 +1725,10 @@ static void *stress_completer(void *arg)
     uint32_t seed = (uint32_t)(uintptr_t)&seed;
     while (!atomic_load(&s->go))
         ;
+    /* Some cancels land before any completion, so that `cancelled > 0` below does not depend
+     * on how the scheduler shares two CPUs among four threads. */
+    while (atomic_load(&s->attempts) < 16)
+        sched_yield();
     for (int i = 0; i < STRESS_N; i++) {
         cf_future_set_result(s->awaited[i], (void *)(intptr_t)(i + 1));
         if (rnd(&seed) % 64 == 0)
@@ -1742,6 +1747,7 @@ static void *stress_canceller(void *arg)
         int i = (int)(rnd(&seed) % STRESS_N);
         if (cf_future_cancel(s->cos[i]))
             atomic_store(&s->cancelled_ok[i], true);
+        atomic_fetch_add(&s->attempts, 1);
         if (rnd(&seed) % 32 == 0)
             sleep_ms(0.05);
     }
