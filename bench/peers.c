@@ -20,11 +20,14 @@
 
 enum { POOL_TASKS = 1000000 };
 
-bool go_peers_available(void)
+/* A peer's rows run when bench/run named its program in this variable. */
+static bool named(const char *var)
 {
-    const char *go = getenv("CF_BENCH_GO");
-    return go && *go;
+    const char *v = getenv(var);
+    return v && *v;
 }
+
+bool go_peers_available(void) { return named("CF_BENCH_GO"); }
 
 static double go_run(const char *mode)
 {
@@ -47,11 +50,7 @@ double go_chan1p1c(void) { return go_run("chan1p1c"); }
 static FILE *py_to, *py_from;
 static pid_t py_pid;
 
-bool py_peers_available(void)
-{
-    const char *py = getenv("CF_BENCH_PY");
-    return py && *py;
-}
+bool py_peers_available(void) { return named("CF_BENCH_PY"); }
 
 static void py_stop(void)
 {
