@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* node_cache.c: where cf_lfqueue nodes come from: per-producer slabs of fresh, contiguous nodes.
+/* node_cache.c: where cf_lfqueue nodes come from: per-producer slabs of contiguous nodes.
  *
  * Design notes.
  * - Why slabs and not recycling: a recycled node was last read by a consumer on another core, so
@@ -8,10 +8,11 @@
  *   0.3x-0.8x raw cds_wfcq (which enqueues a preallocated contiguous array); with fresh
  *   contiguous nodes, at par. So a producer carves nodes in order out of its own slab
  *   (CF__SLAB bytes, aligned to its size, so a node finds its slab by masking its address), and a
- *   slab goes back to malloc once every node carved from it has been consumed.
+ *   slab is released whole (to the stash, below, or to malloc) once every node carved from it
+ *   has been consumed.
  * - Counting: a slab's `live` starts at its node count plus one (the producer's hold, dropped
  *   when it has carved the last node or exits). Each consumed node is one decrement; whoever
- *   takes `live` to zero frees the slab. A consumer gathers its decrements per slab in a few
+ *   takes `live` to zero releases the slab. A consumer gathers its decrements per slab in a few
  *   thread-local entries (nodes arrive in carving order, one run per producer) and applies each
  *   with one atomic when the entry is needed for another slab or the thread exits, so the slab
  *   header is not a line every consumer writes per item.
